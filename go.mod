@@ -1,0 +1,3 @@
+module github.com/concord-cert/concord
+
+go 1.26
