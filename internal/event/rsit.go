@@ -57,24 +57,24 @@ var typeTaxonomy = func() map[string]string {
 // typeAliases maps legacy and feed-specific type names (already lower-cased,
 // with spaces and underscores turned into hyphens) to RSIT types.
 var typeAliases = map[string]string{
-	"botnet-drone":                "infected-system",
-	"infected":                    "infected-system",
-	"ransomware":                  "infected-system",
-	"c&c":                         "c2-server",
-	"c2server":                    "c2-server",
-	"c2":                          "c2-server",
-	"cc":                          "c2-server",
-	"malware":                     "malware-distribution",
-	"malware-distribution-site":   "malware-distribution",
-	"unknown":                     "undetermined",
-	"leak":                        "data-leak",
-	"vulnerable-service":          "vulnerable-system",
-	"vulnerable-client":           "vulnerable-system",
-	"compromised":                 "system-compromise",
-	"defacement":                  "unauthorised-information-modification",
-	"brute-force-attempt":         "brute-force",
-	"ddos-amplification":          "ddos-amplifier",
-	"scan":                        "scanner",
+	"botnet-drone":              "infected-system",
+	"infected":                  "infected-system",
+	"ransomware":                "infected-system",
+	"c&c":                       "c2-server",
+	"c2server":                  "c2-server",
+	"c2":                        "c2-server",
+	"cc":                        "c2-server",
+	"malware":                   "malware-distribution",
+	"malware-distribution-site": "malware-distribution",
+	"unknown":                   "undetermined",
+	"leak":                      "data-leak",
+	"vulnerable-service":        "vulnerable-system",
+	"vulnerable-client":         "vulnerable-system",
+	"compromised":               "system-compromise",
+	"defacement":                "unauthorised-information-modification",
+	"brute-force-attempt":       "brute-force",
+	"ddos-amplification":        "ddos-amplifier",
+	"scan":                      "scanner",
 }
 
 // taxonomyAliases maps legacy taxonomy spellings to RSIT taxonomies.
@@ -184,22 +184,22 @@ func Classes() []Class {
 
 // Common classes, named so decoders do not repeat string literals.
 var (
-	ClassInfected    = Class{"malicious-code", "infected-system"}
-	ClassC2          = Class{"malicious-code", "c2-server"}
-	ClassMalwareDist = Class{"malicious-code", "malware-distribution"}
-	ClassScanner     = Class{"information-gathering", "scanner"}
-	ClassIDSAlert    = Class{"intrusion-attempts", "ids-alert"}
-	ClassBruteForce  = Class{"intrusion-attempts", "brute-force"}
-	ClassExploit     = Class{"intrusion-attempts", "exploit"}
-	ClassDoS         = Class{"availability", "dos"}
-	ClassDDoS        = Class{"availability", "ddos"}
-	ClassPhishing    = Class{"fraud", "phishing"}
-	ClassSpam        = Class{"abusive-content", "spam"}
-	ClassVulnerable  = Class{"vulnerable", "vulnerable-system"}
-	ClassAmplifier   = Class{"vulnerable", "ddos-amplifier"}
-	ClassAccessible  = Class{"vulnerable", "potentially-unwanted-accessible"}
-	ClassInfoDisc    = Class{"vulnerable", "information-disclosure"}
-	ClassWeakCrypto  = Class{"vulnerable", "weak-crypto"}
-	ClassCompromised = Class{"intrusions", "system-compromise"}
+	ClassInfected     = Class{"malicious-code", "infected-system"}
+	ClassC2           = Class{"malicious-code", "c2-server"}
+	ClassMalwareDist  = Class{"malicious-code", "malware-distribution"}
+	ClassScanner      = Class{"information-gathering", "scanner"}
+	ClassIDSAlert     = Class{"intrusion-attempts", "ids-alert"}
+	ClassBruteForce   = Class{"intrusion-attempts", "brute-force"}
+	ClassExploit      = Class{"intrusion-attempts", "exploit"}
+	ClassDoS          = Class{"availability", "dos"}
+	ClassDDoS         = Class{"availability", "ddos"}
+	ClassPhishing     = Class{"fraud", "phishing"}
+	ClassSpam         = Class{"abusive-content", "spam"}
+	ClassVulnerable   = Class{"vulnerable", "vulnerable-system"}
+	ClassAmplifier    = Class{"vulnerable", "ddos-amplifier"}
+	ClassAccessible   = Class{"vulnerable", "potentially-unwanted-accessible"}
+	ClassInfoDisc     = Class{"vulnerable", "information-disclosure"}
+	ClassWeakCrypto   = Class{"vulnerable", "weak-crypto"}
+	ClassCompromised  = Class{"intrusions", "system-compromise"}
 	ClassUndetermined = Class{"other", "undetermined"}
 )

@@ -1,0 +1,139 @@
+package feed
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/concord-cert/concord/internal/event"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata")
+
+// rejection is one Sink.Reject call.
+type rejection struct {
+	Line   int64
+	Reason string
+}
+
+// recorder is a Sink that keeps deep copies of everything it receives.
+type recorder struct {
+	events  []event.Event
+	rejects []rejection
+}
+
+func (r *recorder) Event(e *event.Event) error {
+	c := *e
+	c.Raw = bytes.Clone(e.Raw)
+	c.Extra = bytes.Clone(e.Extra)
+	r.events = append(r.events, c)
+	return nil
+}
+
+func (r *recorder) Reject(line int64, reason string) {
+	r.rejects = append(r.rejects, rejection{line, reason})
+}
+
+// records is the number of input records the decoder accounted for.
+func (r *recorder) records() int { return len(r.events) + len(r.rejects) }
+
+// decodeBytes runs the named format's decoder over data.
+func decodeBytes(t testing.TB, format string, opts Options, data []byte) (*recorder, error) {
+	t.Helper()
+	f, err := Lookup(format)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := f.New(opts)
+	if err != nil {
+		t.Fatalf("%s: new decoder: %v", format, err)
+	}
+	rec := &recorder{}
+	in, err := Open(bytes.NewReader(data))
+	if err != nil {
+		return rec, err
+	}
+	defer in.Close()
+	return rec, dec.Decode(context.Background(), in, rec)
+}
+
+// decodeFile runs the decoder over a file and fails the test on a
+// whole-input error.
+func decodeFile(t testing.TB, format string, opts Options, path string) *recorder {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.Path == "" {
+		opts.Path = path
+	}
+	rec, err := decodeBytes(t, format, opts, data)
+	if err != nil {
+		t.Fatalf("%s: decode %s: %v", format, path, err)
+	}
+	return rec
+}
+
+// interopPath returns a file from the third-party samples folder named by
+// CONCORD_INTEROP_DIR, skipping the test when the variable is unset. A set
+// variable with a missing file is a failure: the suite would silently test
+// less than it claims.
+func interopPath(t testing.TB, rel ...string) string {
+	t.Helper()
+	dir := os.Getenv("CONCORD_INTEROP_DIR")
+	if dir == "" {
+		t.Skip("CONCORD_INTEROP_DIR is not set; skipping the interop test (CI sets it to ../shared/interop)")
+	}
+	p := filepath.Join(append([]string{dir}, rel...)...)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("interop sample missing: %v", err)
+	}
+	return p
+}
+
+// golden renders what a decoder produced, one JSON event per line followed by
+// the rejections, for comparison with a golden file.
+func (r *recorder) golden() []byte {
+	var b []byte
+	for i := range r.events {
+		e := r.events[i]
+		e.Raw = nil // the raw record is the input file itself
+		b = e.AppendJSON(b)
+		b = append(b, '\n')
+	}
+	for _, rj := range r.rejects {
+		b = append(b, "REJECT line "...)
+		b = strconv.AppendInt(b, rj.Line, 10)
+		b = append(b, ": "...)
+		b = append(b, rj.Reason...)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// checkGolden compares got with the golden file at path, rewriting it
+// under -update.
+func checkGolden(t testing.TB, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (run go test -update after checking the change):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
