@@ -1,0 +1,72 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/concord-cert/concord/internal/event"
+	"github.com/concord-cert/concord/internal/store"
+)
+
+// syntheticBatch makes n distinct C&C alert events numbered from start.
+func syntheticBatch(start, n int) *store.Batch {
+	b := &store.Batch{}
+	var h event.Hasher
+	raw := []byte(strings.Repeat("x", 700))
+	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i := start; i < start+n; i++ {
+		var src, dst [4]byte
+		binary.BigEndian.PutUint32(src[:], 0x0a000000+uint32(i%50000))
+		binary.BigEndian.PutUint32(dst[:], 0xcb007100+uint32(i%200))
+		e := event.Event{
+			TimeSource:      t0.Add(time.Duration(i) * time.Second),
+			TimeObservation: t0,
+			Feed:            event.Feed{Name: "suricata"},
+			Source:          event.Endpoint{IP: netip.AddrFrom4(src), Port: uint16(1024 + i%60000), CC: "PL", ASN: 5617},
+			Destination:     event.Endpoint{IP: netip.AddrFrom4(dst), Port: 443, Role: event.RoleC2, CC: "US", ASN: 16509},
+			Malware:         "emotet",
+			Transport:       "tcp",
+			Text:            "ET CNC Feodo Tracker Reported CnC Server group 1",
+			Identifier:      "2404301",
+			Extra:           []byte(fmt.Sprintf(`{"flow_id":%d,"severity":1}`, i)),
+			Raw:             raw,
+		}
+		e.SetClass(event.ClassInfected)
+		b.Events = append(b.Events, e)
+		b.Keys = append(b.Keys, store.KeyOf(h.Sum(&e), e.TimeSource))
+	}
+	return b
+}
+
+func BenchmarkWriteBatch(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const size = 2000
+	batches := make([]*store.Batch, 0, 50)
+	for i := range cap(batches) {
+		batches = append(batches, syntheticBatch(i*size, size))
+	}
+	b.ResetTimer()
+	n := 0
+	for i := 0; b.Loop(); i++ {
+		bt := batches[i%len(batches)]
+		if i >= len(batches) {
+			bt = syntheticBatch(i*size, size)
+		}
+		if _, err := s.WriteBatch(ctx, bt); err != nil {
+			b.Fatal(err)
+		}
+		n += size
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+}

@@ -1,0 +1,97 @@
+package sqlite
+
+// migrations are applied in order, each in its own transaction, and
+// recorded in schema_migrations. Never edit one that has shipped; append.
+//
+// An event row holds the columns searches and statistics filter on; doc
+// holds the whole event, raw record included, in event.AppendBinary form.
+// Keeping the row narrow matters: with the pure-Go driver every bound column
+// costs, and ingest speed is bounded by this one writer.
+//
+// Addresses are 16-byte BLOBs (IPv4 as IPv4-mapped IPv6), so that ranges
+// compare bytewise and one column holds both families. Times are integer
+// microseconds (events) or seconds (lists) since 1970 UTC; days are days
+// since 1970. Empty strings are stored as NULL to keep rows small.
+var migrations = []string{
+	// 1: events, facts, ingest runs, rejections, IP databases, relay lists.
+	`
+CREATE TABLE events (
+	id        INTEGER PRIMARY KEY,
+	key       BLOB    NOT NULL UNIQUE,
+	kind      INTEGER NOT NULL,
+	class     TEXT,
+	day       INTEGER NOT NULL,
+	time      INTEGER NOT NULL,
+	feed      TEXT    NOT NULL,
+	src_ip    BLOB,
+	src_cc    TEXT,
+	src_asn   INTEGER,
+	src_flags INTEGER,
+	dst_ip    BLOB,
+	dst_cc    TEXT,
+	dst_asn   INTEGER,
+	dst_flags INTEGER,
+	malware   TEXT,
+	tlp       INTEGER NOT NULL,
+	ingest_id INTEGER,
+	ipdb_id   INTEGER,
+	doc       BLOB    NOT NULL
+);
+
+CREATE TABLE facts (
+	day     INTEGER NOT NULL,
+	role    INTEGER NOT NULL,
+	ip      BLOB    NOT NULL,
+	class   TEXT    NOT NULL,
+	malware TEXT    NOT NULL,
+	peer    BLOB    NOT NULL,
+	feed    TEXT    NOT NULL,
+	peer_cc TEXT    NOT NULL,
+	cc      TEXT    NOT NULL,
+	asn     INTEGER NOT NULL,
+	flags   INTEGER NOT NULL,
+	events  INTEGER NOT NULL,
+	PRIMARY KEY (day, role, ip, class, malware, peer, feed)
+) WITHOUT ROWID;
+
+CREATE TABLE ingests (
+	id           INTEGER PRIMARY KEY,
+	path         TEXT    NOT NULL,
+	format       TEXT    NOT NULL,
+	feed         TEXT    NOT NULL,
+	started      INTEGER NOT NULL,
+	finished     INTEGER,
+	status       TEXT    NOT NULL,
+	records      INTEGER NOT NULL DEFAULT 0,
+	accepted     INTEGER NOT NULL DEFAULT 0,
+	duplicates   INTEGER NOT NULL DEFAULT 0,
+	rejected     INTEGER NOT NULL DEFAULT 0,
+	observations INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE rejections (
+	ingest_id INTEGER NOT NULL REFERENCES ingests(id),
+	line      INTEGER NOT NULL,
+	reason    TEXT    NOT NULL
+);
+CREATE INDEX rejections_ingest ON rejections(ingest_id, line);
+
+CREATE TABLE ipdbs (
+	id     INTEGER PRIMARY KEY,
+	name   TEXT    NOT NULL UNIQUE,
+	loaded INTEGER NOT NULL,
+	active INTEGER NOT NULL DEFAULT 0,
+	data   BLOB
+);
+
+CREATE TABLE list_entries (
+	kind       INTEGER NOT NULL,
+	lo         BLOB    NOT NULL,
+	hi         BLOB    NOT NULL,
+	valid_from INTEGER NOT NULL,
+	valid_to   INTEGER NOT NULL,
+	source     TEXT    NOT NULL,
+	PRIMARY KEY (kind, lo, hi, valid_from)
+) WITHOUT ROWID;
+`,
+}

@@ -1,0 +1,584 @@
+// Package sqlite is Concord's embedded store: one SQLite file in WAL mode,
+// through a pure-Go driver so the binary stays static. It implements the
+// interfaces of package store and passes store/storetest.
+package sqlite
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/concord-cert/concord/internal/event"
+	"github.com/concord-cert/concord/internal/store"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Store is a Concord database in one SQLite file.
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database file at path and brings its
+// schema up to date.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
+		}
+	}
+	q := url.Values{}
+	for _, p := range []string{
+		"page_size(16384)",
+		"journal_mode(WAL)",
+		"wal_autocheckpoint(4096)",
+		// NORMAL in WAL mode is durable across application crashes (a
+		// killed ingest loses nothing that was committed); only a power
+		// loss can roll back the last transactions, never corrupt.
+		"synchronous(NORMAL)",
+		"busy_timeout(30000)",
+		"foreign_keys(ON)",
+		"cache_size(-65536)", // 64 MiB of page cache per connection
+		"temp_store(MEMORY)",
+	} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// DB exposes the handle for tests that must reach below the interface.
+func (s *Store) DB() *sql.DB { return s.db }
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("store: create schema_migrations in %s: %w (is it a Concord database?)", s.path, err)
+	}
+	var have int
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		return fmt.Errorf("store: read schema version: %w", err)
+	}
+	if have > len(migrations) {
+		return fmt.Errorf("store: %s has schema version %d but this concord knows only %d: upgrade concord", s.path, have, len(migrations))
+	}
+	for v := have + 1; v <= len(migrations); v++ {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: migration %d: %w", v, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, applied) VALUES (?, ?)`, v, time.Now().Unix()); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: record migration %d: %w", v, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("store: commit migration %d: %w", v, err)
+		}
+	}
+	return nil
+}
+
+// ip16 encodes an address for storage; the zero Addr becomes NULL.
+func ip16(a netip.Addr) any {
+	if !a.IsValid() {
+		return nil
+	}
+	b := a.As16()
+	return b[:]
+}
+
+// ipKey is ip16 for NOT NULL columns: the zero Addr becomes an empty blob.
+func ipKey(a netip.Addr) []byte {
+	if !a.IsValid() {
+		return []byte{}
+	}
+	b := a.As16()
+	return b[:]
+}
+
+// addrOf decodes a stored address.
+func addrOf(b []byte) netip.Addr {
+	if len(b) != 16 {
+		return netip.Addr{}
+	}
+	return netip.AddrFrom16([16]byte(b)).Unmap()
+}
+
+// str stores "" as NULL.
+func str(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// num stores 0 as NULL.
+func num[T ~uint8 | ~uint16 | ~uint32 | ~int64](n T) any {
+	if n == 0 {
+		return nil
+	}
+	return int64(n)
+}
+
+const insertEvent = `INSERT INTO events (
+	key, kind, class, day, time, feed,
+	src_ip, src_cc, src_asn, src_flags, dst_ip, dst_cc, dst_asn, dst_flags,
+	malware, tlp, ingest_id, ipdb_id, doc
+) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+ON CONFLICT (key) DO NOTHING`
+
+const upsertFact = `INSERT INTO facts (day, role, ip, class, malware, peer, feed, peer_cc, cc, asn, flags, events)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+ON CONFLICT (day, role, ip, class, malware, peer, feed) DO UPDATE SET
+	events = facts.events + excluded.events,
+	flags = facts.flags | excluded.flags`
+
+// WriteBatch implements store.Events.
+func (s *Store) WriteBatch(ctx context.Context, b *store.Batch) (store.BatchResult, error) {
+	if len(b.Keys) != len(b.Events) {
+		return store.BatchResult{}, fmt.Errorf("store: batch has %d events but %d keys", len(b.Events), len(b.Keys))
+	}
+	res := store.BatchResult{New: make([]bool, len(b.Events))}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return res, fmt.Errorf("store: begin batch: %w", err)
+	}
+	defer tx.Rollback()
+	ins, err := tx.PrepareContext(ctx, insertEvent)
+	if err != nil {
+		return res, fmt.Errorf("store: prepare insert: %w", err)
+	}
+	defer ins.Close()
+	var facts []store.Fact
+	var doc []byte
+	for i := range b.Events {
+		e := &b.Events[i]
+		if b.Docs != nil {
+			doc = b.Docs[i]
+		} else {
+			doc = e.AppendBinary(doc[:0])
+		}
+		t := e.Time()
+		r, err := ins.ExecContext(ctx,
+			b.Keys[i][:], int64(e.Kind), str(e.Class.String()), int64(store.DayOf(t)), t.UnixMicro(), e.Feed.Name,
+			ip16(e.Source.IP), str(e.Source.CC), num(e.Source.ASN), num(e.Source.Flags),
+			ip16(e.Destination.IP), str(e.Destination.CC), num(e.Destination.ASN), num(e.Destination.Flags),
+			str(e.Malware), int64(e.TLP), num(b.IngestID), num(b.IPDB), doc,
+		)
+		if err != nil {
+			return res, fmt.Errorf("store: insert event from line %d: %w", e.Line, err)
+		}
+		n, err := r.RowsAffected()
+		if err != nil {
+			return res, fmt.Errorf("store: insert event: %w", err)
+		}
+		if n == 1 {
+			res.New[i] = true
+			facts = store.AppendFacts(facts, e)
+		}
+	}
+	if err := writeFacts(ctx, tx, store.MergeFacts(facts)); err != nil {
+		return res, err
+	}
+	if err := writeRejects(ctx, tx, b.IngestID, b.Rejects); err != nil {
+		return res, err
+	}
+	if b.IngestID != 0 {
+		c := b.Progress
+		if _, err := tx.ExecContext(ctx, `UPDATE ingests SET records=?, accepted=?, duplicates=?, rejected=?, observations=? WHERE id=?`,
+			c.Records, c.Accepted, c.Duplicates, c.Rejected, c.Observations, b.IngestID); err != nil {
+			return res, fmt.Errorf("store: record ingest progress: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return res, fmt.Errorf("store: commit batch: %w", err)
+	}
+	return res, nil
+}
+
+func writeFacts(ctx context.Context, tx *sql.Tx, facts []store.Fact) error {
+	if len(facts) == 0 {
+		return nil
+	}
+	up, err := tx.PrepareContext(ctx, upsertFact)
+	if err != nil {
+		return fmt.Errorf("store: prepare fact upsert: %w", err)
+	}
+	defer up.Close()
+	for _, f := range facts {
+		if _, err := up.ExecContext(ctx, int64(f.Day), int64(f.Role), ipKey(f.IP), f.Class, f.Malware, ipKey(f.Peer), f.Feed,
+			f.PeerCC, f.CC, int64(f.ASN), int64(f.Flags), f.Events); err != nil {
+			return fmt.Errorf("store: upsert fact: %w", err)
+		}
+	}
+	return nil
+}
+
+func writeRejects(ctx context.Context, tx *sql.Tx, ingest int64, rejects []store.Rejection) error {
+	if len(rejects) == 0 || ingest == 0 {
+		return nil
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO rejections(ingest_id, line, reason) VALUES (?,?,?)`)
+	if err != nil {
+		return fmt.Errorf("store: prepare rejection insert: %w", err)
+	}
+	defer st.Close()
+	for _, r := range rejects {
+		if _, err := st.ExecContext(ctx, ingest, r.Line, r.Reason); err != nil {
+			return fmt.Errorf("store: insert rejection: %w", err)
+		}
+	}
+	return nil
+}
+
+// BeginIngest implements store.Ingests.
+func (s *Store) BeginIngest(ctx context.Context, run store.IngestRun) (int64, error) {
+	r, err := s.db.ExecContext(ctx, `INSERT INTO ingests(path, format, feed, started, status) VALUES (?,?,?,?, 'running')`,
+		run.Path, run.Format, run.Feed, run.Started.UnixMicro())
+	if err != nil {
+		return 0, fmt.Errorf("store: begin ingest: %w", err)
+	}
+	return r.LastInsertId()
+}
+
+// FinishIngest implements store.Ingests.
+func (s *Store) FinishIngest(ctx context.Context, id int64, status string, c store.Counts) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE ingests SET finished=?, status=?, records=?, accepted=?, duplicates=?, rejected=?, observations=? WHERE id=?`,
+		time.Now().UnixMicro(), status, c.Records, c.Accepted, c.Duplicates, c.Rejected, c.Observations, id)
+	if err != nil {
+		return fmt.Errorf("store: finish ingest %d: %w", id, err)
+	}
+	return nil
+}
+
+// Ingest implements store.Ingests.
+func (s *Store) Ingest(ctx context.Context, id int64) (store.IngestRun, error) {
+	var r store.IngestRun
+	var started int64
+	var finished sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT id, path, format, feed, started, finished, status, records, accepted, duplicates, rejected, observations
+		FROM ingests WHERE id=?`, id).Scan(&r.ID, &r.Path, &r.Format, &r.Feed, &started, &finished, &r.Status,
+		&r.Counts.Records, &r.Counts.Accepted, &r.Counts.Duplicates, &r.Counts.Rejected, &r.Counts.Observations)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, store.ErrNotFound
+	}
+	if err != nil {
+		return r, fmt.Errorf("store: read ingest %d: %w", id, err)
+	}
+	r.Started = time.UnixMicro(started).UTC()
+	if finished.Valid {
+		r.Finished = time.UnixMicro(finished.Int64).UTC()
+	}
+	return r, nil
+}
+
+// Rejections implements store.Ingests.
+func (s *Store) Rejections(ctx context.Context, id int64) ([]store.Rejection, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT line, reason FROM rejections WHERE ingest_id=? ORDER BY line, rowid`, id)
+	if err != nil {
+		return nil, fmt.Errorf("store: read rejections: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Rejection
+	for rows.Next() {
+		var r store.Rejection
+		if err := rows.Scan(&r.Line, &r.Reason); err != nil {
+			return nil, fmt.Errorf("store: read rejections: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// RegisterIPDB implements store.IPDBs.
+func (s *Store) RegisterIPDB(ctx context.Context, name string, data []byte, activate bool) (int64, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: register ip database: %w", err)
+	}
+	defer tx.Rollback()
+	var id int64
+	err = tx.QueryRowContext(ctx, `SELECT id FROM ipdbs WHERE name=?`, name).Scan(&id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		r, err := tx.ExecContext(ctx, `INSERT INTO ipdbs(name, loaded, data) VALUES (?,?,?)`, name, time.Now().Unix(), data)
+		if err != nil {
+			return 0, fmt.Errorf("store: register ip database %s: %w", name, err)
+		}
+		if id, err = r.LastInsertId(); err != nil {
+			return 0, err
+		}
+	case err != nil:
+		return 0, fmt.Errorf("store: look up ip database %s: %w", name, err)
+	case data != nil:
+		// Re-loading a database under the same name refreshes its bytes.
+		if _, err := tx.ExecContext(ctx, `UPDATE ipdbs SET data=?, loaded=? WHERE id=?`, data, time.Now().Unix(), id); err != nil {
+			return 0, fmt.Errorf("store: update ip database %s: %w", name, err)
+		}
+	}
+	if activate {
+		if _, err := tx.ExecContext(ctx, `UPDATE ipdbs SET active = (id = ?)`, id); err != nil {
+			return 0, fmt.Errorf("store: activate ip database %s: %w", name, err)
+		}
+	}
+	return id, tx.Commit()
+}
+
+// ActiveIPDB implements store.IPDBs.
+func (s *Store) ActiveIPDB(ctx context.Context) (store.IPDBRecord, error) {
+	var r store.IPDBRecord
+	var loaded int64
+	err := s.db.QueryRowContext(ctx, `SELECT id, name, loaded, data FROM ipdbs WHERE active=1`).Scan(&r.ID, &r.Name, &loaded, &r.Data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, store.ErrNotFound
+	}
+	if err != nil {
+		return r, fmt.Errorf("store: read active ip database: %w", err)
+	}
+	r.Loaded = time.Unix(loaded, 0).UTC()
+	return r, nil
+}
+
+// Unbounded list periods are stored as these sentinels, so that the
+// columns stay NOT NULL and comparisons stay simple.
+const (
+	sinceEver = math.MinInt64 / 2
+	untilEver = math.MaxInt64 / 2
+)
+
+func fromSec(t time.Time) int64 {
+	if t.IsZero() {
+		return sinceEver
+	}
+	return t.Unix()
+}
+
+func toSec(t time.Time) int64 {
+	if t.IsZero() {
+		return untilEver
+	}
+	return t.Unix()
+}
+
+// ImportList implements store.Lists. Periods of the same kind and range
+// that touch or overlap are merged into one entry, so importing the same
+// daily list every day keeps one row per address and period.
+func (s *Store) ImportList(ctx context.Context, entries []store.ListEntry) (added, extended int, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: import list: %w", err)
+	}
+	defer tx.Rollback()
+	find, err := tx.PrepareContext(ctx, `SELECT valid_from, valid_to FROM list_entries
+		WHERE kind=? AND lo=? AND hi=? AND valid_from <= ? AND valid_to >= ?`)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: import list: %w", err)
+	}
+	defer find.Close()
+	for _, e := range entries {
+		lo, hi := ipKey(e.Range.Lo), ipKey(e.Range.Hi)
+		from, to := fromSec(e.From), toSec(e.To)
+		// Absorb every stored period that overlaps or touches [from, to]
+		// (within one day, the resolution of most lists).
+		const touch = 86400
+		rows, err := find.QueryContext(ctx, int64(e.Kind), lo, hi, satAdd(to, touch), satAdd(from, -touch))
+		if err != nil {
+			return 0, 0, fmt.Errorf("store: import list: %w", err)
+		}
+		var old [][2]int64
+		for rows.Next() {
+			var f, t int64
+			if err := rows.Scan(&f, &t); err != nil {
+				rows.Close()
+				return 0, 0, fmt.Errorf("store: import list: %w", err)
+			}
+			old = append(old, [2]int64{f, t})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, 0, fmt.Errorf("store: import list: %w", err)
+		}
+		if len(old) == 0 {
+			added++
+		} else {
+			grew := false
+			for _, p := range old {
+				if from < p[0] || to > p[1] {
+					grew = true
+				}
+				from, to = min(from, p[0]), max(to, p[1])
+				if _, err := tx.ExecContext(ctx, `DELETE FROM list_entries WHERE kind=? AND lo=? AND hi=? AND valid_from=?`, int64(e.Kind), lo, hi, p[0]); err != nil {
+					return 0, 0, fmt.Errorf("store: import list: %w", err)
+				}
+			}
+			if grew || len(old) > 1 {
+				extended++
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO list_entries(kind, lo, hi, valid_from, valid_to, source) VALUES (?,?,?,?,?,?)`,
+			int64(e.Kind), lo, hi, from, to, e.Source); err != nil {
+			return 0, 0, fmt.Errorf("store: import list: %w", err)
+		}
+	}
+	return added, extended, tx.Commit()
+}
+
+func satAdd(a, b int64) int64 {
+	switch {
+	case a >= untilEver || a <= sinceEver:
+		return a
+	}
+	return a + b
+}
+
+// ListEntries implements store.Lists.
+func (s *Store) ListEntries(ctx context.Context) ([]store.ListEntry, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT kind, lo, hi, valid_from, valid_to, source FROM list_entries ORDER BY kind, lo, valid_from`)
+	if err != nil {
+		return nil, fmt.Errorf("store: read lists: %w", err)
+	}
+	defer rows.Close()
+	var out []store.ListEntry
+	for rows.Next() {
+		var kind, from, to int64
+		var lo, hi []byte
+		var e store.ListEntry
+		if err := rows.Scan(&kind, &lo, &hi, &from, &to, &e.Source); err != nil {
+			return nil, fmt.Errorf("store: read lists: %w", err)
+		}
+		e.Kind = event.Flags(kind)
+		e.Range = store.Range{Lo: addrOf(lo), Hi: addrOf(hi)}
+		if from != sinceEver {
+			e.From = time.Unix(from, 0).UTC()
+		}
+		if to != untilEver {
+			e.To = time.Unix(to, 0).UTC()
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Stats implements store.Store.
+func (s *Store) Stats(ctx context.Context) (store.Totals, error) {
+	var t store.Totals
+	err := s.db.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM events),
+		(SELECT COUNT(*) FROM events WHERE kind = 1),
+		(SELECT COUNT(*) FROM events WHERE kind = 2),
+		(SELECT COUNT(*) FROM facts),
+		(SELECT COUNT(*) FROM ingests),
+		(SELECT COUNT(*) FROM rejections),
+		(SELECT COUNT(*) FROM list_entries)`).Scan(&t.Events, &t.Incidents, &t.Observations, &t.Facts, &t.Ingests, &t.Rejections, &t.ListEntries)
+	if err != nil {
+		return t, fmt.Errorf("store: totals: %w", err)
+	}
+	return t, nil
+}
+
+// Digest implements store.Store.
+func (s *Store) Digest(ctx context.Context) (string, error) {
+	h := sha256.New()
+	rows, err := s.db.QueryContext(ctx, `SELECT key FROM events ORDER BY key`)
+	if err != nil {
+		return "", fmt.Errorf("store: digest: %w", err)
+	}
+	for rows.Next() {
+		var k []byte
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return "", fmt.Errorf("store: digest: %w", err)
+		}
+		h.Write(k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("store: digest: %w", err)
+	}
+	rows, err = s.db.QueryContext(ctx, `SELECT day, role, ip, class, malware, peer, feed, peer_cc, cc, asn, flags, events FROM facts
+		ORDER BY day, role, ip, class, malware, peer, feed`)
+	if err != nil {
+		return "", fmt.Errorf("store: digest: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var day, role, asn, flags, n int64
+		var ip, peer []byte
+		var class, malware, feed, peerCC, cc string
+		if err := rows.Scan(&day, &role, &ip, &class, &malware, &peer, &feed, &peerCC, &cc, &asn, &flags, &n); err != nil {
+			return "", fmt.Errorf("store: digest: %w", err)
+		}
+		fmt.Fprintf(h, "\n%d|%d|%x|%s|%s|%x|%s|%s|%s|%d|%d|%d", day, role, ip, class, malware, peer, feed, peerCC, cc, asn, flags, n)
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("store: digest: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// EventByKey implements store.Reader.
+func (s *Store) EventByKey(ctx context.Context, k store.Key) (event.Event, error) {
+	var doc []byte
+	err := s.db.QueryRowContext(ctx, `SELECT doc FROM events WHERE key=?`, k[:]).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return event.Event{}, store.ErrNotFound
+	}
+	if err != nil {
+		return event.Event{}, fmt.Errorf("store: read event: %w", err)
+	}
+	var e event.Event
+	if err := e.UnmarshalBinary(doc); err != nil {
+		return e, fmt.Errorf("store: decode event %x: %w", k, err)
+	}
+	return e, nil
+}
+
+// Facts implements store.Reader.
+func (s *Store) Facts(ctx context.Context, from, to int32) ([]store.Fact, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT day, role, ip, class, malware, peer, feed, peer_cc, cc, asn, flags, events
+		FROM facts WHERE day BETWEEN ? AND ? ORDER BY day, role, ip, class, malware, peer, feed`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("store: read facts: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Fact
+	for rows.Next() {
+		var f store.Fact
+		var day, role, asn, flags int64
+		var ip, peer []byte
+		if err := rows.Scan(&day, &role, &ip, &f.Class, &f.Malware, &peer, &f.Feed, &f.PeerCC, &f.CC, &asn, &flags, &f.Events); err != nil {
+			return nil, fmt.Errorf("store: read facts: %w", err)
+		}
+		f.Day, f.Role, f.ASN, f.Flags = int32(day), event.Role(role), uint32(asn), event.Flags(flags)
+		f.IP, f.Peer = addrOf(ip), addrOf(peer)
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}

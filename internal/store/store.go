@@ -1,0 +1,207 @@
+// Package store defines what Concord keeps and how the rest of the code asks
+// for it, independent of the database behind it. Backends live in
+// subpackages (store/sqlite is the embedded default) and must all pass the
+// conformance suite in store/storetest, so code written against these types
+// behaves the same on a laptop and on a shared server.
+package store
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/concord-cert/concord/internal/event"
+)
+
+// KeySize is the length of the de-duplication key kept for each event.
+const KeySize = 16
+
+// Key is an event's de-duplication key: six bytes of its source time in
+// seconds, then the first ten bytes of its content hash. Leading with time
+// keeps the key index append-mostly for time-ordered input (sensors write in
+// time order), which keeps ingest fast as the store grows: random keys would
+// touch a different index page with every insert. Eighty bits of hash within
+// one second of source time leave no practical chance of two different
+// records colliding.
+type Key [KeySize]byte
+
+// KeyOf makes the key of an event with content hash h and source time t
+// (zero when the feed gave none). It must not depend on anything that
+// changes between runs, so it never uses time.observation.
+func KeyOf(h [event.HashSize]byte, t time.Time) Key {
+	var k Key
+	var sec uint64
+	if !t.IsZero() && t.Unix() > 0 {
+		sec = uint64(t.Unix())
+	}
+	k[0], k[1], k[2], k[3], k[4], k[5] = byte(sec>>40), byte(sec>>32), byte(sec>>24), byte(sec>>16), byte(sec>>8), byte(sec)
+	copy(k[6:], h[:KeySize-6])
+	return k
+}
+
+// Batch is a group of events stored in one transaction: either all of its
+// effects are visible afterwards or none are.
+type Batch struct {
+	// IngestID is the run the events belong to (see BeginIngest).
+	IngestID int64
+	// Events are enriched and valid; Keys[i] is Events[i]'s key.
+	Events []event.Event
+	Keys   []Key
+	// Docs, when not nil, holds Events[i].AppendBinary() for each event,
+	// prepared by the caller off the writer's critical path.
+	Docs [][]byte
+	// IPDB is the database id (from RegisterIPDB) that enriched the events.
+	IPDB int64
+	// Rejects are the rejections seen since the previous batch of the run;
+	// they are stored in the same transaction as the events.
+	Rejects []Rejection
+	// Progress is the run's counters after this batch, stored with it, so
+	// an interrupted run still says how far it got.
+	Progress Counts
+}
+
+// BatchResult says what happened to each event of a batch.
+type BatchResult struct {
+	// New[i] is true when Events[i] was stored and false when an event with
+	// the same key was already there (a duplicate).
+	New []bool
+}
+
+// Rejection is one input record Concord could not use.
+type Rejection struct {
+	Line   int64
+	Reason string
+}
+
+// Counts are the counters of an ingest run.
+type Counts struct {
+	Records      int64
+	Accepted     int64
+	Duplicates   int64
+	Rejected     int64
+	Observations int64
+}
+
+// IngestRun describes one input read by `concord ingest`.
+type IngestRun struct {
+	ID       int64
+	Path     string
+	Format   string
+	Feed     string
+	Started  time.Time
+	Finished time.Time // zero while running or when interrupted
+	Status   string    // "running", "done", "failed"
+	Counts   Counts
+}
+
+// ListEntry is one address range on a relay list during a period.
+type ListEntry struct {
+	Kind  event.Flags // exactly one flag: FlagTor, FlagProxy, ...
+	Range Range
+	// From and To bound when the range was on the list, inclusive, in UTC.
+	// Zero From means "since ever", zero To "until further notice".
+	From, To time.Time
+	Source   string // the list or file it came from
+}
+
+// Range is an inclusive address range within one family.
+type Range struct{ Lo, Hi netip.Addr }
+
+// Contains reports whether a is in r.
+func (r Range) Contains(a netip.Addr) bool {
+	return a.BitLen() == r.Lo.BitLen() && r.Lo.Compare(a) <= 0 && a.Compare(r.Hi) <= 0
+}
+
+// IPDBRecord is an IP database known to the store.
+type IPDBRecord struct {
+	ID     int64
+	Name   string // "name@version"
+	Loaded time.Time
+	// Data is the encoded database (ipdb.DB.Encode) for operator-loaded
+	// databases, nil for the snapshot embedded in the binary.
+	Data []byte
+}
+
+// ErrNotFound is returned when a requested item does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// Events stores normalized events and the distinct-address facts derived
+// from them.
+type Events interface {
+	// WriteBatch stores the batch's new events, skips those whose key is
+	// already stored, adds the facts of the new events, the rejections and
+	// the run's progress — all in one transaction. On error nothing of the
+	// batch is stored.
+	WriteBatch(ctx context.Context, b *Batch) (BatchResult, error)
+}
+
+// Reader reads back what Events stored.
+type Reader interface {
+	// EventByKey returns the stored event with key k, or ErrNotFound.
+	EventByKey(ctx context.Context, k Key) (event.Event, error)
+	// Facts returns the facts of the days from..to (inclusive), ordered by
+	// their key.
+	Facts(ctx context.Context, from, to int32) ([]Fact, error)
+}
+
+// Ingests records ingest runs.
+type Ingests interface {
+	// BeginIngest records the start of a run and returns its id.
+	BeginIngest(ctx context.Context, run IngestRun) (int64, error)
+	// FinishIngest records the end of a run with its final counters.
+	FinishIngest(ctx context.Context, id int64, status string, c Counts) error
+	// Ingest returns one run.
+	Ingest(ctx context.Context, id int64) (IngestRun, error)
+	// Rejections returns a run's rejections in input order.
+	Rejections(ctx context.Context, id int64) ([]Rejection, error)
+}
+
+// IPDBs keeps the IP databases that enriched events.
+type IPDBs interface {
+	// RegisterIPDB records a database by name; data is nil for the embedded
+	// snapshot. Registering the same name again returns the existing id.
+	// When activate is true it becomes the database new ingests use.
+	RegisterIPDB(ctx context.Context, name string, data []byte, activate bool) (int64, error)
+	// ActiveIPDB returns the database operators loaded last, or ErrNotFound
+	// when none was loaded (the embedded snapshot applies).
+	ActiveIPDB(ctx context.Context) (IPDBRecord, error)
+}
+
+// Lists keeps relay and hosting lists with the periods their entries were
+// valid.
+type Lists interface {
+	// ImportList adds entries, extending the period of an entry already
+	// present for the same kind and range when the periods touch or
+	// overlap. It returns how many entries were added and extended.
+	ImportList(ctx context.Context, entries []ListEntry) (added, extended int, err error)
+	// ListEntries returns every entry, for building the in-memory index.
+	ListEntries(ctx context.Context) ([]ListEntry, error)
+}
+
+// Store is everything a backend provides.
+type Store interface {
+	Events
+	Reader
+	Ingests
+	IPDBs
+	Lists
+	// Stats returns totals for status displays and tests.
+	Stats(ctx context.Context) (Totals, error)
+	// Digest returns a hash of the stored events (their keys) and facts,
+	// independent of insertion order, run ids and observation times: two
+	// stores with the same content have the same digest.
+	Digest(ctx context.Context) (string, error)
+	Close() error
+}
+
+// Totals summarizes a store's content.
+type Totals struct {
+	Events       int64
+	Incidents    int64
+	Observations int64
+	Facts        int64
+	Ingests      int64
+	Rejections   int64
+	ListEntries  int64
+}
