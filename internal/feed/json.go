@@ -188,32 +188,43 @@ func skipWS(d []byte, p int) int {
 }
 
 // scanString returns the offset just past the string starting at d[p]=='"'
-// and whether it contains escapes.
+// and whether it contains escapes. Most JSON strings are short keys and
+// values, for which a plain loop beats a vectorized search's setup cost;
+// long ones switch to bytes.IndexByte.
 func scanString(d []byte, p int) (end int, esc bool, err error) {
 	q := p + 1
-	for {
-		i := bytes.IndexByte(d[q:], '"')
-		if i < 0 {
-			return 0, false, errJSONEnd
+	for n := 0; q < len(d); q++ {
+		c := d[q]
+		if c == '"' {
+			return q + 1, esc, nil
 		}
-		q += i
-		// The quote is escaped when an odd number of backslashes precede it.
-		n := 0
-		for k := q - 1; k > p && d[k] == '\\'; k-- {
-			n++
-		}
-		if n > 0 {
+		if c == '\\' {
 			esc = true
+			q++ // the escaped byte cannot end the string
+			continue
 		}
-		if n%2 == 0 {
-			break
+		if n++; n == 32 {
+			// Long string: jump from quote to quote, checking escapes.
+			for {
+				i := bytes.IndexByte(d[q+1:], '"')
+				if i < 0 {
+					return 0, false, errJSONEnd
+				}
+				if !esc && bytes.IndexByte(d[q+1:q+1+i], '\\') >= 0 {
+					esc = true
+				}
+				q += 1 + i
+				k := 0
+				for j := q - 1; j > p && d[j] == '\\'; j-- {
+					k++
+				}
+				if k%2 == 0 {
+					return q + 1, esc, nil
+				}
+			}
 		}
-		q++
 	}
-	if !esc && bytes.IndexByte(d[p+1:q], '\\') >= 0 {
-		esc = true
-	}
-	return q + 1, esc, nil
+	return 0, false, errJSONEnd
 }
 
 // structural marks the bytes that matter when skipping a nested value.

@@ -2,6 +2,7 @@ package feed
 
 import (
 	"encoding/json"
+	"unicode/utf8"
 	"testing"
 )
 
@@ -162,9 +163,26 @@ func FuzzObjIter(f *testing.F) {
 				}
 			}
 		}
-		// Every object encoding/json accepts, the scanner must accept too.
-		if it.err != nil && json.Valid(data) {
+		// Every object encoding/json accepts, the scanner must accept too,
+		// and read its string members the same way.
+		if !json.Valid(data) {
+			return
+		}
+		if it.err != nil {
 			t.Fatalf("scanner rejects valid JSON %q: %v", data, it.err)
+		}
+		var m map[string]any
+		if json.Unmarshal(data, &m) != nil {
+			return
+		}
+		it.reset(data)
+		for it.next() {
+			k, _ := jsonStr(append(append([]byte{'"'}, it.key...), '"'))
+			want, isStr := m[k].(string)
+			// Raw invalid UTF-8 is kept as is; encoding/json replaces it.
+			if got, ok := jsonStr(it.val); ok && isStr && got != want && utf8.ValidString(got) {
+				t.Fatalf("member %q: scanner read %q, encoding/json %q", k, got, want)
+			}
 		}
 	})
 }
