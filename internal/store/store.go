@@ -54,11 +54,10 @@ type Batch struct {
 	// IPDB is the database id (from RegisterIPDB) that enriched the events.
 	IPDB int64
 	// Rejects are the rejections seen since the previous batch of the run;
-	// they are stored in the same transaction as the events.
+	// they are stored in the same transaction as the events, and the run's
+	// counters grow by what the batch held, so an interrupted run still
+	// says exactly how far it got.
 	Rejects []Rejection
-	// Progress is the run's counters after this batch, stored with it, so
-	// an interrupted run still says how far it got.
-	Progress Counts
 }
 
 // BatchResult says what happened to each event of a batch.
@@ -66,6 +65,8 @@ type BatchResult struct {
 	// New[i] is true when Events[i] was stored and false when an event with
 	// the same key was already there (a duplicate).
 	New []bool
+	// Counts is what the batch added to its run's counters.
+	Counts Counts
 }
 
 // Rejection is one input record Concord could not use.
@@ -149,8 +150,9 @@ type Reader interface {
 type Ingests interface {
 	// BeginIngest records the start of a run and returns its id.
 	BeginIngest(ctx context.Context, run IngestRun) (int64, error)
-	// FinishIngest records the end of a run with its final counters.
-	FinishIngest(ctx context.Context, id int64, status string, c Counts) error
+	// FinishIngest records the end of a run ("done" or "failed"). Its
+	// counters are those its batches added.
+	FinishIngest(ctx context.Context, id int64, status string) error
 	// Ingest returns one run.
 	Ingest(ctx context.Context, id int64) (IngestRun, error)
 	// Rejections returns a run's rejections in input order.

@@ -210,9 +210,11 @@ func (s *Store) WriteBatch(ctx context.Context, b *store.Batch) (store.BatchResu
 	if err := writeRejects(ctx, tx, b.IngestID, b.Rejects); err != nil {
 		return res, err
 	}
+	res.Counts = batchCounts(b, res.New)
 	if b.IngestID != 0 {
-		c := b.Progress
-		if _, err := tx.ExecContext(ctx, `UPDATE ingests SET records=?, accepted=?, duplicates=?, rejected=?, observations=? WHERE id=?`,
+		c := res.Counts
+		if _, err := tx.ExecContext(ctx, `UPDATE ingests SET records=records+?, accepted=accepted+?, duplicates=duplicates+?,
+			rejected=rejected+?, observations=observations+? WHERE id=?`,
 			c.Records, c.Accepted, c.Duplicates, c.Rejected, c.Observations, b.IngestID); err != nil {
 			return res, fmt.Errorf("store: record ingest progress: %w", err)
 		}
@@ -258,6 +260,23 @@ func writeRejects(ctx context.Context, tx *sql.Tx, ingest int64, rejects []store
 	return nil
 }
 
+// batchCounts is what a written batch adds to its run's counters.
+func batchCounts(b *store.Batch, isNew []bool) store.Counts {
+	c := store.Counts{Records: int64(len(b.Events) + len(b.Rejects)), Rejected: int64(len(b.Rejects))}
+	for i, n := range isNew {
+		switch {
+		case !n:
+			c.Duplicates++
+		case b.Events[i].Kind == event.Observation:
+			c.Accepted++
+			c.Observations++
+		default:
+			c.Accepted++
+		}
+	}
+	return c
+}
+
 // BeginIngest implements store.Ingests.
 func (s *Store) BeginIngest(ctx context.Context, run store.IngestRun) (int64, error) {
 	r, err := s.db.ExecContext(ctx, `INSERT INTO ingests(path, format, feed, started, status) VALUES (?,?,?,?, 'running')`,
@@ -269,9 +288,8 @@ func (s *Store) BeginIngest(ctx context.Context, run store.IngestRun) (int64, er
 }
 
 // FinishIngest implements store.Ingests.
-func (s *Store) FinishIngest(ctx context.Context, id int64, status string, c store.Counts) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE ingests SET finished=?, status=?, records=?, accepted=?, duplicates=?, rejected=?, observations=? WHERE id=?`,
-		time.Now().UnixMicro(), status, c.Records, c.Accepted, c.Duplicates, c.Rejected, c.Observations, id)
+func (s *Store) FinishIngest(ctx context.Context, id int64, status string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE ingests SET finished=?, status=? WHERE id=?`, time.Now().UnixMicro(), status, id)
 	if err != nil {
 		return fmt.Errorf("store: finish ingest %d: %w", id, err)
 	}

@@ -167,17 +167,25 @@ func testIngests(t *testing.T, s store.Store) {
 	b := batchOf(c2Event(1))
 	b.IngestID = id
 	b.Rejects = []store.Rejection{{Line: 3, Reason: "invalid IP address \"148.81.111.11.12\""}, {Line: 2, Reason: "truncated"}}
-	b.Progress = store.Counts{Records: 3, Accepted: 1, Rejected: 2}
-	write(t, s, b)
+	res, err := s.WriteBatch(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (store.Counts{Records: 3, Accepted: 1, Rejected: 2}); res.Counts != want {
+		t.Fatalf("batch counts %+v, want %+v", res.Counts, want)
+	}
 	run, err := s.Ingest(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Status != "running" || run.Counts != b.Progress || !run.Finished.IsZero() || run.Path != "/data/eve.json" || !run.Started.Equal(t0) {
+	if run.Status != "running" || run.Counts != res.Counts || !run.Finished.IsZero() || run.Path != "/data/eve.json" || !run.Started.Equal(t0) {
 		t.Fatalf("interrupted run reads back as %+v", run)
 	}
-	final := store.Counts{Records: 4, Accepted: 1, Duplicates: 1, Rejected: 2}
-	if err := s.FinishIngest(ctx, id, "done", final); err != nil {
+	b2 := batchOf(c2Event(1), flowEvent(9))
+	b2.IngestID = id
+	write(t, s, b2)
+	final := store.Counts{Records: 5, Accepted: 2, Duplicates: 1, Rejected: 2, Observations: 1}
+	if err := s.FinishIngest(ctx, id, "done"); err != nil {
 		t.Fatal(err)
 	}
 	run, _ = s.Ingest(ctx, id)
