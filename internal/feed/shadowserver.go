@@ -42,9 +42,9 @@ type shadowDecoder struct {
 	opts Options
 }
 
-// shadowReport works out the report type from the options: --report wins,
+// report works out the report type from the options: --report wins,
 // then the file name.
-func (d *shadowDecoder) shadowReport() (string, shadowProfile, error) {
+func (d *shadowDecoder) report() (string, shadowProfile, error) {
 	if r := d.opts.Report; r != "" {
 		name := shadowNormalizeName(r)
 		p, _, ok := shadowLookup(name)
@@ -236,11 +236,16 @@ func newShadowPlan(header []string, p shadowProfile) *shadowPlan {
 			n = strings.TrimPrefix(n, "\ufeff")
 		}
 		n = strings.Trim(n, `"`)
-		switch _, dup := index[n]; {
-		case n == "":
+		// Unnamed and repeated columns still need a key of their own in
+		// extra, one no other column has.
+		if n == "" {
 			n = fmt.Sprintf("column_%d", i+1)
-		case dup:
-			n = fmt.Sprintf("%s_%d", n, i+1)
+		}
+		for base, k := n, 2; ; k++ {
+			if _, dup := index[n]; !dup {
+				break
+			}
+			n = fmt.Sprintf("%s_%d", base, k)
 		}
 		index[n] = i
 		pl.names[i] = n
@@ -306,7 +311,7 @@ func (pl *shadowPlan) has(n string) bool {
 
 // Decode reads one Shadowserver report.
 func (d *shadowDecoder) Decode(ctx context.Context, r io.Reader, sink Sink) error {
-	report, prof, err := d.shadowReport()
+	report, prof, err := d.report()
 	if err != nil {
 		return err
 	}

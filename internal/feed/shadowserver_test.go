@@ -340,6 +340,20 @@ func TestShadowserverColumnDrift(t *testing.T) {
 	}
 }
 
+func TestShadowserverOddHeaders(t *testing.T) {
+	in := "timestamp,ip,tag,tag,,tag_2,ip\n" +
+		"2024-03-12 00:00:00,192.0.2.1,a,b,c,d,192.0.2.99\n"
+	rec, err := shadowDecode(t, Options{Report: "scan_vnc"}, in)
+	if err != nil || len(rec.events) != 1 {
+		t.Fatalf("err %v, rejects %v", err, rec.rejects)
+	}
+	e := rec.events[0]
+	want := `{"tag":"a","tag_2":"b","column_5":"c","tag_2_2":"d","ip_2":"192.0.2.99"}`
+	if string(e.Extra) != want || e.Source.IP != netip.MustParseAddr("192.0.2.1") {
+		t.Errorf("extra %s, source %s; want %s", e.Extra, e.Source.IP, want)
+	}
+}
+
 // TestShadowserverRepeatedHeader reads two concatenated daily files whose
 // headers differ: the second header is not a record and renames columns.
 func TestShadowserverRepeatedHeader(t *testing.T) {
