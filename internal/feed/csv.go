@@ -68,6 +68,7 @@ func (r *csvReader) next() ([]string, error) {
 	}
 	r.line = r.lr.num
 	r.raw = append(r.raw[:0], first...)
+	crlf := r.lr.crlf
 	// A quoted field may contain line breaks: keep reading while a quote is
 	// open.
 	for n := 1; quoteOpen(r.raw, r.comma); n++ {
@@ -81,8 +82,13 @@ func (r *csvReader) next() ([]string, error) {
 		if n >= maxRecordLines || len(r.raw)+len(l) > MaxLineSize {
 			return nil, &errCSVRecord{fmt.Sprintf("quoted field still open after %d lines; unbalanced quote?", n)}
 		}
+		// Keep the line break inside the quoted field as it was written.
+		if crlf {
+			r.raw = append(r.raw, '\r')
+		}
 		r.raw = append(r.raw, '\n')
 		r.raw = append(r.raw, l...)
+		crlf = r.lr.crlf
 	}
 	return r.split(string(r.raw))
 }

@@ -57,3 +57,11 @@ func TestCSVReaderTabs(t *testing.T) {
 		t.Fatalf("%q %v", f, err)
 	}
 }
+
+func TestCSVReaderKeepsCRLFInsideQuotes(t *testing.T) {
+	r := newCSVReader(strings.NewReader("a,\"two\r\nlines\"\r\nb,c\r\n"), ',', "")
+	f, err := r.next()
+	if err != nil || string(r.raw) != "a,\"two\r\nlines\"" || f[1] != "two\r\nlines" {
+		t.Fatalf("raw %q fields %q err %v", r.raw, f, err)
+	}
+}

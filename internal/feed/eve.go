@@ -102,7 +102,7 @@ func (d *eveDecoder) Decode(ctx context.Context, r io.Reader, sink Sink) error {
 			continue
 		}
 		e.Feed.Name = feedName
-		e.TLP = d.opts.TLP
+		e.TLP = d.opts.Marking()
 		e.Line = lr.num
 		e.Raw = append(e.Raw, line...)
 		if err := e.Validate(); err != nil {

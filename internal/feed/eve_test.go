@@ -14,7 +14,7 @@ import (
 func TestEVEGolden(t *testing.T) {
 	for _, name := range []string{"sample", "bad"} {
 		t.Run(name, func(t *testing.T) {
-			rec := decodeFile(t, "eve", Options{TLP: event.TLPGreen}, "testdata/eve/"+name+".json")
+			rec := decodeFile(t, "eve", Options{TLP: tlpOf(event.TLPGreen)}, "testdata/eve/"+name+".json")
 			checkGolden(t, "testdata/eve/"+name+".golden", rec.golden())
 		})
 	}

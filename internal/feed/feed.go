@@ -50,8 +50,19 @@ type Options struct {
 	Report string
 	// Mapping describes a generic CSV or JSON-lines input.
 	Mapping *Mapping
-	// TLP marks records whose input carries no marking of its own.
-	TLP event.TLP
+	// TLP marks records whose input carries no marking of its own; nil
+	// means event.DefaultTLP. (A pointer, because the zero TLP is CLEAR,
+	// the least restrictive marking: forgetting to set it must not publish
+	// anything.)
+	TLP *event.TLP
+}
+
+// Marking returns the TLP for records without a marking of their own.
+func (o Options) Marking() event.TLP {
+	if o.TLP == nil {
+		return event.DefaultTLP
+	}
+	return *o.TLP
 }
 
 // feedName returns the configured feed name or def.

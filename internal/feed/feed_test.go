@@ -137,3 +137,6 @@ func checkGolden(t testing.TB, path string, got []byte) {
 		t.Errorf("output differs from %s (run go test -update after checking the change):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
+
+// tlpOf returns a pointer for Options.TLP.
+func tlpOf(t event.TLP) *event.TLP { return &t }

@@ -21,9 +21,14 @@ type lineReader struct {
 	// tooLong is set when the line last returned exceeded MaxLineSize; the
 	// returned bytes are then its first MaxLineSize bytes.
 	tooLong bool
+	// crlf is set when the line last returned ended in "\r\n".
+	crlf bool
 }
 
 func newLineReader(r io.Reader) *lineReader {
+	if in, ok := r.(*Input); ok {
+		r = in.Reader
+	}
 	br, ok := r.(*bufio.Reader)
 	if !ok || br.Size() < 64<<10 {
 		br = bufio.NewReaderSize(r, 1<<20)
@@ -34,11 +39,11 @@ func newLineReader(r io.Reader) *lineReader {
 // next returns the next line without its terminator. The slice is valid
 // until the following call. It returns io.EOF after the last line.
 func (lr *lineReader) next() ([]byte, error) {
-	lr.tooLong = false
+	lr.tooLong, lr.crlf = false, false
 	line, err := lr.br.ReadSlice('\n')
 	if err == nil || (err == io.EOF && len(line) > 0) {
 		lr.num++
-		return trimEOL(line), nil
+		return lr.trimEOL(line), nil
 	}
 	if err == io.EOF {
 		return nil, io.EOF
@@ -61,7 +66,7 @@ func (lr *lineReader) next() ([]byte, error) {
 		}
 		if err == nil || err == io.EOF {
 			lr.num++
-			return trimEOL(lr.long), nil
+			return lr.trimEOL(lr.long), nil
 		}
 		if !errors.Is(err, bufio.ErrBufferFull) {
 			return nil, fmt.Errorf("feed: read line %d: %w", lr.num+1, err)
@@ -69,11 +74,12 @@ func (lr *lineReader) next() ([]byte, error) {
 	}
 }
 
-func trimEOL(b []byte) []byte {
+func (lr *lineReader) trimEOL(b []byte) []byte {
 	if n := len(b); n > 0 && b[n-1] == '\n' {
 		b = b[:n-1]
 		if n := len(b); n > 0 && b[n-1] == '\r' {
 			b = b[:n-1]
+			lr.crlf = true
 		}
 	}
 	return b

@@ -337,7 +337,7 @@ func (d *shadowDecoder) Decode(ctx context.Context, r io.Reader, sink Sink) erro
 		prof:    prof,
 		feed:    event.Feed{Name: d.opts.feedName(shadowFeedName), Provider: shadowProvider, Code: report},
 		report:  report,
-		tlp:     d.opts.TLP,
+		tlp:     d.opts.Marking(),
 		fieldsN: len(header),
 	}
 	var e event.Event

@@ -372,7 +372,7 @@ func TestShadowserverRepeatedHeader(t *testing.T) {
 
 func TestShadowserverOptions(t *testing.T) {
 	in := "timestamp,ip\n2024-03-12 00:00:00,192.0.2.1\n"
-	rec, err := shadowDecode(t, Options{Report: "Scan6-RDP", Feed: "ss-national", TLP: event.TLPGreen}, in)
+	rec, err := shadowDecode(t, Options{Report: "Scan6-RDP", Feed: "ss-national", TLP: tlpOf(event.TLPGreen)}, in)
 	if err != nil || len(rec.events) != 1 {
 		t.Fatalf("err %v, rejects %v", err, rec.rejects)
 	}
