@@ -208,17 +208,36 @@ func (e *Event) Time() time.Time {
 }
 
 // SetClass sets the classification and, where the decoder has not set them,
-// the default roles of source and destination for that class.
+// the default roles of source and destination for that class. An endpoint
+// with no address, host name or URL gets no role.
 func (e *Event) SetClass(c Class) {
+	src, dst := DefaultRoles(c)
+	if e.Source.Role != RoleNone {
+		src = e.Source.Role
+	}
+	if e.Destination.Role != RoleNone {
+		dst = e.Destination.Role
+	}
+	e.SetClassRoles(c, src, dst)
+}
+
+// SetClassRoles sets the classification and exactly the given roles, for
+// decoders that know an endpoint plays none (a sinkhole, a honeypot).
+func (e *Event) SetClassRoles(c Class, src, dst Role) {
 	e.Kind = Incident
 	e.Class = c
-	src, dst := DefaultRoles(c)
-	if e.Source.Role == RoleNone {
+	e.Source.Role, e.Destination.Role = RoleNone, RoleNone
+	if e.Source.present() {
 		e.Source.Role = src
 	}
-	if e.Destination.Role == RoleNone {
+	if e.Destination.present() {
 		e.Destination.Role = dst
 	}
+}
+
+// present reports whether the endpoint names anything.
+func (ep *Endpoint) present() bool {
+	return ep.IP.IsValid() || ep.FQDN != "" || ep.URL != ""
 }
 
 // Validate checks the invariants every stored event must hold. Decoders call

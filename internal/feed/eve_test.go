@@ -254,8 +254,3 @@ func benchEVE(b *testing.B, keep func([]byte) bool) {
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
 
-// countSink counts without keeping anything, as a benchmark baseline.
-type countSink struct{ events, rejects int }
-
-func (c *countSink) Event(*event.Event) error { c.events++; return nil }
-func (c *countSink) Reject(int64, string)     { c.rejects++ }

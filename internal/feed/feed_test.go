@@ -140,3 +140,9 @@ func checkGolden(t testing.TB, path string, got []byte) {
 
 // tlpOf returns a pointer for Options.TLP.
 func tlpOf(t event.TLP) *event.TLP { return &t }
+
+// countSink counts without keeping anything, as a benchmark baseline.
+type countSink struct{ events, rejects int }
+
+func (c *countSink) Event(*event.Event) error { c.events++; return nil }
+func (c *countSink) Reject(int64, string)     { c.rejects++ }

@@ -76,7 +76,7 @@ func init() {
 		New: func(opts Options) (Decoder, error) {
 			return &zeekDecoder{
 				feed:     opts.feedName("zeek"),
-				tlp:      opts.TLP,
+				tlp:      opts.Marking(),
 				namePath: zeekPathFromName(opts.Path),
 				intern:   make(map[string]string),
 			}, nil

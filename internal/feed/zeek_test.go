@@ -368,7 +368,7 @@ func TestZeekNotZeek(t *testing.T) {
 
 func TestZeekOptions(t *testing.T) {
 	line := `{"ts":1709251200.5,"uid":"C1","id.orig_h":"192.0.2.1","id.orig_p":1,"id.resp_h":"192.0.2.2","id.resp_p":2,"name":"bad_TCP_checksum"}` + "\n"
-	rec, err := decodeBytes(t, "zeek", Options{Feed: "sensor-7", TLP: event.TLPGreen, Path: "/var/log/zeek/2024-03-01/weird.00:00:00-01:00:00.log.gz"}, []byte(line))
+	rec, err := decodeBytes(t, "zeek", Options{Feed: "sensor-7", TLP: tlpOf(event.TLPGreen), Path: "/var/log/zeek/2024-03-01/weird.00:00:00-01:00:00.log.gz"}, []byte(line))
 	if err != nil || len(rec.events) != 1 {
 		t.Fatalf("err %v, %d events", err, len(rec.events))
 	}
@@ -649,11 +649,6 @@ func FuzzZeek(f *testing.F) {
 	})
 }
 
-// countSink counts without copying, as a store's batcher would see it.
-type countSink struct{ events, rejects int }
-
-func (s *countSink) Event(*event.Event) error { s.events++; return nil }
-func (s *countSink) Reject(int64, string)     { s.rejects++ }
 
 func BenchmarkZeek(b *testing.B) {
 	conn, err := os.ReadFile(filepath.Join("testdata", "zeek", "conn.log"))
