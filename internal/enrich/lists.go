@@ -158,13 +158,13 @@ func parsePlainList(r io.Reader, opts ListOptions) ([]store.ListEntry, []ListErr
 		}
 		e := store.ListEntry{Kind: opts.Kind, Range: rng, From: from, To: to, Source: opts.Source}
 		if len(fields) >= 2 {
-			if e.From, err = parseListDate(fields[1], false); err != nil {
+			if e.From, err = ParseDate(fields[1], false); err != nil {
 				bad = append(bad, ListError{n, err.Error()})
 				continue
 			}
 		}
 		if len(fields) >= 3 {
-			if e.To, err = parseListDate(fields[2], true); err != nil {
+			if e.To, err = ParseDate(fields[2], true); err != nil {
 				bad = append(bad, ListError{n, err.Error()})
 				continue
 			}
@@ -225,7 +225,10 @@ func prefixRange(p netip.Prefix) store.Range {
 	return store.Range{Lo: p.Addr(), Hi: lastAddr(p)}
 }
 
-func parseListDate(s string, end bool) (time.Time, error) {
+// ParseDate reads a list date: RFC 3339, "YYYY-MM-DD hh:mm:ss" or a date,
+// which means the start of that day (UTC), or its last second when end is
+// set. The empty string is the zero Time.
+func ParseDate(s string, end bool) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, nil

@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/concord-cert/concord/internal/demo"
+	"github.com/concord-cert/concord/internal/enrich"
+	"github.com/concord-cert/concord/internal/event"
+	"github.com/concord-cert/concord/internal/feed"
+	"github.com/concord-cert/concord/internal/ingest"
+	"github.com/concord-cert/concord/internal/ipdb"
+	"github.com/concord-cert/concord/internal/store"
+)
+
+func runDemo(ctx context.Context, e *env, args []string) int {
+	fs := e.newFlags("demo", "[--dir DIR] [--eve N] [--home CC] [--generate-only]")
+	dir := fs.String("dir", "concord-demo", "`directory` for the generated feeds and the demo database")
+	n := fs.Int("eve", 20000, "`number` of Suricata EVE records to generate")
+	home := fs.String("home", "PL", "`country` whose network the demo sensors watch")
+	seed := fs.Uint64("seed", 1, "random `seed`; the same seed gives the same files")
+	genOnly := fs.Bool("generate-only", false, "write the files and stop (for benchmarks)")
+	if _, err := parse(fs, args); err != nil {
+		return exitUsage
+	}
+	geo, err := ipdb.Default()
+	if err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
+	start := time.Now()
+	files, err := demo.Generate(geo, demo.Options{Dir: *dir, Home: *home, EVE: *n, Seed: *seed})
+	if err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
+	fmt.Fprintf(e.stdout, "Generated demo feeds in %s/ (%s) for a CERT watching %s's networks, October 2026:\n", *dir, time.Since(start).Round(time.Millisecond), *home)
+	for _, f := range append(files.All(), files.TorExits, files.Hosting) {
+		st, _ := os.Stat(f)
+		fmt.Fprintf(e.stdout, "  %-52s %9s\n", filepath.Base(f), humanBytes(st.Size()))
+	}
+	if *genOnly {
+		return exitOK
+	}
+	dbPath := filepath.Join(*dir, "concord.db")
+	st, err := openStore(ctx, dbPath)
+	if err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
+	for _, l := range []struct {
+		kind event.Flags
+		path string
+	}{{event.FlagTor, files.TorExits}, {event.FlagHosting, files.Hosting}} {
+		f, err := os.Open(l.path)
+		if err != nil {
+			return e.fail(exitFailure, "%v", err)
+		}
+		entries, _, err := enrich.ParseList(f, enrich.ListOptions{Kind: l.kind, Source: filepath.Base(l.path)})
+		f.Close()
+		if err == nil {
+			_, _, err = st.ImportList(ctx, entries)
+		}
+		if err != nil {
+			return e.fail(exitFailure, "%v", err)
+		}
+	}
+	st.Close()
+
+	fmt.Fprintf(e.stdout, "\n$ concord lists import tor %s && concord lists import hosting %s\n", files.TorExits, files.Hosting)
+	fmt.Fprintf(e.stdout, "$ concord ingest --db %s %s\n", dbPath, strings.Join(files.All(), " "))
+	s, err := openSession(ctx, dbPath)
+	if err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
+	defer s.close()
+	marking, _ := event.ParseTLP(e.cfg.TLP)
+	rep := ingestReport{Files: []ingestFile{}, Totals: ingestTotals{ByClassification: map[string]int64{}}}
+	start = time.Now()
+	for _, path := range files.All() {
+		res, err := ingestOne(ctx, e, s, path, ingest.Options{Feed: feed.Options{TLP: &marking}, IPDB: s.geoID}, true)
+		if err != nil {
+			return e.fail(exitFailure, "%v", err)
+		}
+		rep.add(fileReport(res))
+	}
+	elapsed := time.Since(start)
+	e.writeIngest(rep, false)
+	fmt.Fprintf(e.stdout, "\n%s records in %s (%s records/s), enriched with %s and %d list entries.\n",
+		thousands(rep.Totals.Records), elapsed.Round(time.Millisecond), thousands(int64(float64(rep.Totals.Records)/elapsed.Seconds())), s.geo.ID(), s.nLists)
+	if rep.Totals.Duplicates == rep.Totals.Records-rep.Totals.Rejected && rep.Totals.Records > 0 {
+		fmt.Fprintln(e.stdout, "Every record was already stored: ingesting the same input twice adds nothing.")
+	}
+	return e.demoSummary(ctx, s, *home, dbPath)
+}
+
+// demoSummary shows what the store now knows, in the terms the rest of
+// Concord works with: distinct addresses per role, and how many of the
+// "foreign attackers" were relays.
+func (e *env) demoSummary(ctx context.Context, s *session, home, dbPath string) int {
+	facts, err := s.st.Facts(ctx, store.DayOf(time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)), store.DayOf(time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)))
+	if err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
+	type ipset map[netip.Addr]event.Flags
+	roles := map[event.Role]ipset{}
+	cc := map[netip.Addr]string{}
+	for _, f := range facts {
+		if roles[f.Role] == nil {
+			roles[f.Role] = ipset{}
+		}
+		roles[f.Role][f.IP] |= f.Flags
+		cc[f.IP] = f.CC
+	}
+	fmt.Fprintf(e.stdout, "\nDistinct addresses stored (unit: IP addresses, all days):\n")
+	c2ByCC := map[string]int{}
+	for ip := range roles[event.RoleC2] {
+		c2ByCC[cc[ip]]++
+	}
+	abroad, tor, hosting := 0, 0, 0
+	for ip, fl := range roles[event.RoleAttacker] {
+		if cc[ip] == home {
+			continue
+		}
+		abroad++
+		if fl&event.FlagTor != 0 {
+			tor++
+		}
+		if fl&event.FlagHosting != 0 {
+			hosting++
+		}
+	}
+	w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(w, "  C&C servers\t%d\t(top countries: %s)\n", len(roles[event.RoleC2]), topCounts(c2ByCC, 5))
+	fmt.Fprintf(w, "  infected hosts\t%d\n", len(roles[event.RoleInfected]))
+	fmt.Fprintf(w, "  attack sources\t%d\t(%d abroad: %d were Tor exits and %d in hosting networks at the time)\n", len(roles[event.RoleAttacker]), abroad, tor, hosting)
+	fmt.Fprintf(w, "  vulnerable hosts\t%d\n", len(roles[event.RoleVulnerable]))
+	w.Flush()
+	fmt.Fprintf(e.stdout, "\nAn address is where packets came from, not who sent them: try `concord lookup --db %s IP`.\n", dbPath)
+	return exitOK
+}
+
+func topCounts(m map[string]int, n int) string {
+	keys := sortedKeys(m)
+	sort.SliceStable(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] })
+	var parts []string
+	for i, k := range keys {
+		if i == n {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %d", dash(k), m[k]))
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,303 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/concord-cert/concord/internal/event"
+	"github.com/concord-cert/concord/internal/feed"
+	"github.com/concord-cert/concord/internal/ingest"
+)
+
+// ingestFile is one file's entry in `concord ingest --json`.
+type ingestFile struct {
+	Path              string           `json:"path"`
+	Format            string           `json:"format"`
+	Records           int64            `json:"records"`
+	Accepted          int64            `json:"accepted"`
+	Duplicates        int64            `json:"duplicates"`
+	Rejected          int64            `json:"rejected"`
+	Observations      int64            `json:"observations"`
+	ByClassification  map[string]int64 `json:"by_classification"`
+	Rejections        []ingestReject   `json:"rejections"`
+	RejectionsOmitted int64            `json:"rejections_omitted,omitempty"`
+	Error             string           `json:"error,omitempty"`
+}
+
+type ingestReject struct {
+	Line   int64  `json:"line"`
+	Reason string `json:"reason"`
+}
+
+// ingestTotals sums the files.
+type ingestTotals struct {
+	Files            int              `json:"files"`
+	Records          int64            `json:"records"`
+	Accepted         int64            `json:"accepted"`
+	Duplicates       int64            `json:"duplicates"`
+	Rejected         int64            `json:"rejected"`
+	Observations     int64            `json:"observations"`
+	ByClassification map[string]int64 `json:"by_classification"`
+}
+
+type ingestReport struct {
+	Files  []ingestFile `json:"files"`
+	Totals ingestTotals `json:"totals"`
+}
+
+func runIngest(ctx context.Context, e *env, args []string) int {
+	fs := e.newFlags("ingest", "[flags] FILE... | -")
+	db := fs.String("db", e.cfg.DB, "database `path`")
+	format := fs.String("format", "", "force the input `format` (see concord formats); default: detect from content")
+	feedName := fs.String("feed", "", "feed `name` recorded on every event (default: the format's own, e.g. suricata)")
+	report := fs.String("report", "", "Shadowserver report `type`, when the file name does not say")
+	mapping := fs.String("mapping", "", "mapping `file` for the csv and jsonl formats")
+	tlp := fs.String("tlp", e.cfg.TLP, "TLP `label` for records whose feed carries none")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of a summary")
+	strict := fs.Bool("strict", false, "exit 2 when any record is rejected")
+	files, err := parse(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(files) == 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	marking, err := event.ParseTLP(*tlp)
+	if err != nil {
+		return e.fail(exitUsage, "%v", err)
+	}
+	fo := feed.Options{Feed: *feedName, Report: *report, TLP: &marking}
+	if *mapping != "" {
+		if fo.Mapping, err = feed.LoadMapping(*mapping); err != nil {
+			return e.fail(exitUsage, "%v", err)
+		}
+	}
+	if *format != "" {
+		if _, err := feed.Lookup(*format); err != nil {
+			return e.fail(exitUsage, "%v", err)
+		}
+	}
+	s, err := openSession(ctx, *db)
+	if err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
+	defer s.close()
+
+	rep := ingestReport{Files: []ingestFile{}, Totals: ingestTotals{ByClassification: map[string]int64{}}}
+	code := exitOK
+	for _, path := range files {
+		res, err := ingestOne(ctx, e, s, path, ingest.Options{Format: *format, Feed: fo, IPDB: s.geoID}, !*asJSON)
+		f := fileReport(res)
+		if err != nil {
+			if ctx.Err() != nil {
+				return e.fail(exitFailure, "interrupted; what was read is stored, and running the same command again adds only what is missing")
+			}
+			f.Error = strings.TrimPrefix(err.Error(), ingest.ErrUnreadable.Error()+": ")
+			if !errors.Is(err, ingest.ErrUnreadable) {
+				// A store failure is not the file's fault: stop here.
+				rep.add(f)
+				e.writeIngest(rep, *asJSON)
+				return e.fail(exitFailure, "%v", err)
+			}
+			code = exitFailure
+		}
+		rep.add(f)
+	}
+	e.writeIngest(rep, *asJSON)
+	if code == exitOK && *strict && rep.Totals.Rejected > 0 {
+		code = exitRejected
+	}
+	return code
+}
+
+// ingestOne opens and ingests one file (or stdin for "-"), showing a
+// progress bar when stderr is a terminal.
+func ingestOne(ctx context.Context, e *env, s *session, path string, opts ingest.Options, interactive bool) (ingest.Result, error) {
+	var r io.Reader
+	var size int64
+	if path == "-" {
+		r = e.stdin
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return ingest.Result{Path: path}, fmt.Errorf("%w: %v", ingest.ErrUnreadable, err)
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil {
+			if st.IsDir() {
+				return ingest.Result{Path: path}, fmt.Errorf("%w: %s is a directory", ingest.ErrUnreadable, path)
+			}
+			size = st.Size()
+		}
+		r = f
+	}
+	prog := &ingest.Progress{}
+	stop := func() {}
+	if interactive && isTerminal(e.stderr) {
+		stop = e.showProgress(path, size, prog)
+	}
+	res, err := ingest.Run(ctx, s.st, s.enricher(), path, r, opts, prog)
+	stop()
+	return res, err
+}
+
+// showProgress redraws a one-line progress bar until the returned function
+// is called.
+func (e *env) showProgress(path string, size int64, prog *ingest.Progress) func() {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	start := time.Now()
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(e.stderr, "\r\033[K")
+				return
+			case <-tick.C:
+				fmt.Fprint(e.stderr, "\r\033[K"+progressLine(path, size, prog.Bytes(), prog.Records(), time.Since(start)))
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// progressLine renders "eve.json [#####     ] 45% 1.2 GB 210,000 rec/s ETA 12s".
+func progressLine(path string, size, read, records int64, elapsed time.Duration) string {
+	rate := float64(records) / max(elapsed.Seconds(), 0.001)
+	name := path
+	if len(name) > 24 {
+		name = "…" + name[len(name)-23:]
+	}
+	if size <= 0 {
+		return fmt.Sprintf("%s %s %s rec %s rec/s", name, humanBytes(read), thousands(records), thousands(int64(rate)))
+	}
+	frac := min(float64(read)/float64(size), 1)
+	const width = 24
+	bar := strings.Repeat("#", int(frac*width)) + strings.Repeat(" ", width-int(frac*width))
+	eta := "--"
+	if frac > 0.01 {
+		eta = (time.Duration(float64(elapsed)/frac) - elapsed).Round(time.Second).String()
+	}
+	return fmt.Sprintf("%s [%s] %3.0f%% %s/%s %s rec/s ETA %s", name, bar, frac*100, humanBytes(read), humanBytes(size), thousands(int64(rate)), eta)
+}
+
+func fileReport(r ingest.Result) ingestFile {
+	f := ingestFile{
+		Path: r.Path, Format: r.Format,
+		Records: r.Records, Accepted: r.Accepted, Duplicates: r.Duplicates, Rejected: r.Rejected, Observations: r.Observations,
+		ByClassification: r.ByClass, Rejections: []ingestReject{}, RejectionsOmitted: r.RejectionsOmitted,
+	}
+	if f.ByClassification == nil {
+		f.ByClassification = map[string]int64{}
+	}
+	for _, rj := range r.Rejections {
+		f.Rejections = append(f.Rejections, ingestReject{rj.Line, rj.Reason})
+	}
+	return f
+}
+
+func (r *ingestReport) add(f ingestFile) {
+	r.Files = append(r.Files, f)
+	t := &r.Totals
+	t.Files++
+	t.Records += f.Records
+	t.Accepted += f.Accepted
+	t.Duplicates += f.Duplicates
+	t.Rejected += f.Rejected
+	t.Observations += f.Observations
+	for k, v := range f.ByClassification {
+		t.ByClassification[k] += v
+	}
+}
+
+func (e *env) writeIngest(rep ingestReport, asJSON bool) {
+	if asJSON {
+		e.printJSON(rep)
+		return
+	}
+	w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "file\tformat\trecords\taccepted\tduplicates\trejected\tobservations\t")
+	for _, f := range rep.Files {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", f.Path, f.Format, thousands(f.Records), thousands(f.Accepted),
+			thousands(f.Duplicates), thousands(f.Rejected), thousands(f.Observations))
+	}
+	if len(rep.Files) > 1 {
+		t := rep.Totals
+		fmt.Fprintf(w, "total\t\t%s\t%s\t%s\t%s\t%s\t\n", thousands(t.Records), thousands(t.Accepted), thousands(t.Duplicates),
+			thousands(t.Rejected), thousands(t.Observations))
+	}
+	w.Flush()
+	if len(rep.Totals.ByClassification) > 0 {
+		fmt.Fprintln(e.stdout, "\nincidents stored, by classification:")
+		for _, k := range sortedKeys(rep.Totals.ByClassification) {
+			fmt.Fprintf(e.stdout, "  %-50s %10s\n", k, thousands(rep.Totals.ByClassification[k]))
+		}
+	}
+	for _, f := range rep.Files {
+		if f.Error != "" {
+			fmt.Fprintf(e.stdout, "\n%s: NOT READ: %s\n", f.Path, f.Error)
+		}
+		if len(f.Rejections) == 0 {
+			continue
+		}
+		fmt.Fprintf(e.stdout, "\n%s: %s records rejected:\n", f.Path, thousands(f.Rejected))
+		for i, r := range f.Rejections {
+			if i == 10 {
+				fmt.Fprintf(e.stdout, "  ... %d more (concord ingest --json lists %d; the database keeps all)\n", f.Rejected-10, len(f.Rejections))
+				break
+			}
+			fmt.Fprintf(e.stdout, "  line %d: %s\n", r.Line, r.Reason)
+		}
+	}
+}
+
+// thousands formats n with thin separators: 1,234,567.
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func humanBytes(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+}
+
+func feedFormats() [][2]string {
+	var out [][2]string
+	for _, f := range feed.Formats() {
+		out = append(out, [2]string{f.Name, f.Description})
+	}
+	return out
+}
