@@ -144,7 +144,7 @@ func newMapSpec(format string, opts Options) (*mapSpec, error) {
 		optFeed:  opts.Feed,
 		feed:     m.Feed,
 		provider: m.Provider,
-		tlp:      opts.TLP,
+		tlp:      opts.Marking(),
 		comma:    ',',
 		comment:  m.Comment,
 		targets:  make(map[string]mapTarget, len(m.Columns)),

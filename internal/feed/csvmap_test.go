@@ -118,7 +118,7 @@ func TestCSVMapSamples(t *testing.T) {
 
 func TestCSVMapFields(t *testing.T) {
 	f := "testdata/csvmap/blocklist.csv"
-	rec := decodeFile(t, "csv", Options{Mapping: loadTestMapping(t, f), TLP: event.TLPRed}, f)
+	rec := decodeFile(t, "csv", Options{Mapping: loadTestMapping(t, f), TLP: tlpOf(event.TLPRed)}, f)
 	e := rec.events[1]
 	if e.Source.IP.String() != "198.51.100.11" || e.Source.Port != 8080 || e.Malware != "qakbot" ||
 		!e.TimeSource.Equal(time.Date(2024, 3, 2, 11, 30, 0, 0, time.UTC)) || e.Line != 4 {
@@ -149,7 +149,7 @@ func TestCSVMapFields(t *testing.T) {
 
 func TestCSVMapTSVNoHeader(t *testing.T) {
 	f := "testdata/csvmap/scanners.tsv"
-	rec := decodeFile(t, "csv", Options{Mapping: loadTestMapping(t, f), TLP: event.TLPClear}, f)
+	rec := decodeFile(t, "csv", Options{Mapping: loadTestMapping(t, f), TLP: tlpOf(event.TLPClear)}, f)
 	want := []struct {
 		class   event.Class
 		tlp     event.TLP
@@ -163,7 +163,7 @@ func TestCSVMapTSVNoHeader(t *testing.T) {
 	for i, w := range want {
 		e := rec.events[i]
 		if e.Class != w.class || e.TLP != w.tlp || string(e.Extra) != w.extra || e.Destination.Port != w.dstPort ||
-			e.Source.Role != event.RoleAttacker || e.Destination.Role != event.RoleTarget || e.Transport != "tcp" ||
+			e.Source.Role != event.RoleAttacker || e.Destination.Role != event.RoleNone || e.Transport != "tcp" ||
 			e.Feed.Name != "honeynet-scanners" || e.Feed.Provider != "" {
 			t.Errorf("event %d: class %s tlp %s extra %s port %d roles %s/%s transport %q feed %+v",
 				i, e.Class, e.TLP, e.Extra, e.Destination.Port, e.Source.Role, e.Destination.Role, e.Transport, e.Feed)
@@ -397,7 +397,7 @@ func TestCSVMapDecode(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := tt.m
-			rec, err := decodeBytes(t, "csv", Options{Mapping: &m, TLP: event.TLPAmberStrict}, []byte(tt.in))
+			rec, err := decodeBytes(t, "csv", Options{Mapping: &m, TLP: tlpOf(event.TLPAmberStrict)}, []byte(tt.in))
 			switch {
 			case tt.err == "" && err != nil:
 				t.Fatalf("unexpected error: %v", err)

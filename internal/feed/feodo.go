@@ -380,7 +380,7 @@ func (d *feodoDecoder) build(line int64, raw []byte) string {
 	e.Raw = append(e.Raw, raw...)
 	e.Line = line
 	e.Feed = event.Feed{Name: d.opts.feedName(feodoFeedName), Provider: feodoProvider}
-	e.TLP = d.opts.TLP
+	e.TLP = d.opts.Marking()
 
 	if r.ip == "" {
 		return "no C2 IP address (dst_ip / ip_address is empty or missing)"

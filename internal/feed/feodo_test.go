@@ -27,7 +27,7 @@ func TestFeodoGolden(t *testing.T) {
 		}
 		n++
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			rec := decodeFile(t, "feodo", Options{TLP: event.TLPClear}, f)
+			rec := decodeFile(t, "feodo", Options{TLP: tlpOf(event.TLPClear)}, f)
 			checkGolden(t, f+".golden", rec.golden())
 			for i := range rec.events {
 				if err := rec.events[i].Validate(); err != nil {
@@ -205,7 +205,7 @@ func TestFeodoMalwareNames(t *testing.T) {
 
 func TestFeodoOptions(t *testing.T) {
 	in := []byte("# abuse.ch Feodo Tracker\n192.0.2.1\n")
-	rec, err := decodeBytes(t, "feodo", Options{Feed: "feodo-mirror", TLP: event.TLPGreen}, in)
+	rec, err := decodeBytes(t, "feodo", Options{Feed: "feodo-mirror", TLP: tlpOf(event.TLPGreen)}, in)
 	if err != nil || len(rec.events) != 1 {
 		t.Fatalf("%v %v", err, rec.rejects)
 	}
