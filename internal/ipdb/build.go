@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -300,6 +301,13 @@ func newDB(info Info, segs4, segs6 []seg, names map[uint32]string) *DB {
 // asnIdx is not nil it numbers each value's ASN densely from 1 (0 for none,
 // at most nASN), which saves sorting ASNs to count them.
 func (db *DB) finish(info Info, asnIdx []uint32, nASN int) {
+	for _, s := range []*string{&info.Name, &info.Version, &info.Description, &info.Attribution} {
+		*s = strings.ToValidUTF8(*s, "\uFFFD")
+	}
+	if !info.Built.IsZero() {
+		// As the file format keeps it, so that Info survives Encode.
+		info.Built = info.Built.Truncate(time.Second).UTC()
+	}
 	used := make([]bool, len(db.values))
 	info.Ranges4, info.Ranges6, info.ASNs = 0, 0, 0
 	for _, p := range db.v4.packed {

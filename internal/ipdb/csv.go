@@ -84,9 +84,7 @@ func LoadCSV(r io.Reader, name, version string) (*DB, error) {
 				return nil, bad("CIDR %s has host bits set (did you mean %s?)", p, p.Masked())
 			}
 			if p.Addr().Is4In6() {
-				if p.Bits() < 96 {
-					return nil, bad("CIDR %s mixes IPv4-mapped and other IPv6 addresses", p)
-				}
+				// Masked, so at least /96: ::ffff:1.2.3.0/120 is 1.2.3.0/24.
 				p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 			}
 			fam, first, last = prefixRange(p)

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -160,6 +161,29 @@ func TestDefaultInfo(t *testing.T) {
 	if d2, _ := Default(); d2 != db {
 		t.Error("Default decoded twice")
 	}
+}
+
+// TestConcurrentLookup shares one DB between goroutines; run with -race.
+func TestConcurrentLookup(t *testing.T) {
+	db := mustDefault(t)
+	addrs := randomAddrs(2000)
+	want := make([]Result, len(addrs))
+	for i, ip := range addrs {
+		want[i] = db.Lookup(ip)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range addrs {
+				j := (i + g*500) % len(addrs)
+				if got := db.Lookup(addrs[j]); got != want[j] {
+					t.Errorf("Lookup(%s) = %+v, want %+v", addrs[j], got, want[j])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func TestLookupOnZeroDB(t *testing.T) {
