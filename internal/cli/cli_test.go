@@ -267,7 +267,7 @@ func TestDemoRuns(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("demo: %d %s", code, errOut)
 	}
-	for _, want := range []string{"eve.json", "ipblocklist.csv", "event4_sinkhole_http", "malicious-code/c2-server", "C&C servers", "Tor exits", "line 122: src_ip: invalid IP address \"148.81.111.11.12\""} {
+	for _, want := range []string{"eve.json", "ipblocklist.csv", "event4_sinkhole_http", "malicious-code/c2-server", "C&C servers", "Tor exits", "line 122: ip: invalid IP address \"148.81.111.11.12\""} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

@@ -228,14 +228,14 @@ func (e *env) writeIngest(rep ingestReport, asJSON bool) {
 		return
 	}
 	w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "file\tformat\trecords\taccepted\tduplicates\trejected\tobservations\t")
+	fmt.Fprintln(w, "records\taccepted\tduplicates\trejected\tobservations\t  format\t  file")
 	for _, f := range rep.Files {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", f.Path, f.Format, thousands(f.Records), thousands(f.Accepted),
-			thousands(f.Duplicates), thousands(f.Rejected), thousands(f.Observations))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t  %s\t  %s\n", thousands(f.Records), thousands(f.Accepted),
+			thousands(f.Duplicates), thousands(f.Rejected), thousands(f.Observations), dash(f.Format), f.Path)
 	}
 	if len(rep.Files) > 1 {
 		t := rep.Totals
-		fmt.Fprintf(w, "total\t\t%s\t%s\t%s\t%s\t%s\t\n", thousands(t.Records), thousands(t.Accepted), thousands(t.Duplicates),
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t  \t  total\n", thousands(t.Records), thousands(t.Accepted), thousands(t.Duplicates),
 			thousands(t.Rejected), thousands(t.Observations))
 	}
 	w.Flush()

@@ -267,7 +267,7 @@ func (p *pipeline) Event(e *event.Event) error {
 	b.Events = append(b.Events, c)
 	b.spans = append(b.spans, sp)
 	b.Keys = append(b.Keys, key)
-	if len(b.Events) == 1 {
+	if len(b.Events) == 1 && len(b.Rejects) == 0 {
 		b.started = time.Now()
 	}
 	var send *batch
@@ -285,6 +285,9 @@ func (p *pipeline) Event(e *event.Event) error {
 func (p *pipeline) Reject(line int64, reason string) {
 	p.prog.records.Add(1)
 	p.mu.Lock()
+	if len(p.cur.Events) == 0 && len(p.cur.Rejects) == 0 {
+		p.cur.started = time.Now()
+	}
 	p.cur.Rejects = append(p.cur.Rejects, store.Rejection{Line: line, Reason: reason})
 	var send *batch
 	if len(p.cur.Rejects) >= p.opts.BatchSize {
@@ -344,7 +347,10 @@ func (p *pipeline) flushOnTimer() {
 		case <-p.ticker.C:
 			p.mu.Lock()
 			var send *batch
-			if b := p.cur; (len(b.Events) > 0 || len(b.Rejects) > 0) && time.Since(b.started) >= p.opts.FlushAfter {
+			if b := p.cur; b == nil {
+				p.mu.Unlock()
+				return // closed: close sends the last batch
+			} else if (len(b.Events) > 0 || len(b.Rejects) > 0) && time.Since(b.started) >= p.opts.FlushAfter {
 				send = p.takeLocked()
 			}
 			p.mu.Unlock()

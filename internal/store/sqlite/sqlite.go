@@ -40,7 +40,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	q := url.Values{}
 	for _, p := range []string{
-		"page_size(16384)",
+		"page_size(4096)",
 		"journal_mode(WAL)",
 		"wal_autocheckpoint(4096)",
 		// NORMAL in WAL mode is durable across application crashes (a
@@ -49,7 +49,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		"synchronous(NORMAL)",
 		"busy_timeout(30000)",
 		"foreign_keys(ON)",
-		"cache_size(-65536)", // 64 MiB of page cache per connection
+		"cache_size(-8192)", // 64 MiB of page cache per connection
 		"temp_store(MEMORY)",
 	} {
 		q.Add("_pragma", p)
