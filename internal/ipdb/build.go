@@ -375,6 +375,9 @@ func (db *DB) buildIndex() {
 	db.v6.index[1<<16] = uint32(len(db.v6.ents) - 1)
 }
 
+// empty reports whether db is the zero DB, which has no tables.
+func (db *DB) empty() bool { return len(db.v4.packed) == 0 || len(db.v6.ents) == 0 }
+
 // segs4 and segs6 turn the DB's tables back into segment lists.
 func (db *DB) segs4() []seg {
 	out := make([]seg, len(db.v4.packed))

@@ -25,11 +25,11 @@ import (
 // whether the file holds countries or ASNs, and every row must agree.
 // Fields may be quoted as in RFC 4180, so names can contain commas.
 //
-// Blank lines, lines starting with '#', and a header row (a first row whose
-// first field is not an address) are skipped. Any other malformed row, or
-// two rows whose ranges overlap, is an error naming the line: a file with
-// bad rows should be fixed rather than half loaded. Rows need not be
-// sorted.
+// Blank lines, lines starting with '#', and a header row (a first row
+// whose first two fields are neither addresses nor numbers) are skipped.
+// Any other malformed row, or two rows whose ranges overlap, is an error
+// naming the line: a file with bad rows should be fixed rather than half
+// loaded. Rows need not be sorted.
 func LoadCSV(r io.Reader, name, version string) (*DB, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -91,7 +91,7 @@ func LoadCSV(r io.Reader, name, version string) (*DB, error) {
 			rest = rec[1:]
 		} else {
 			f1, k1, err1 := parseBound(rec[0])
-			if err1 != nil && !dataRow {
+			if err1 != nil && !dataRow && isHeader(rec) {
 				dataRow = true // a header row: skip it, but only once
 				continue
 			}
@@ -190,6 +190,21 @@ func LoadCSV(r io.Reader, name, version string) (*DB, error) {
 		}
 	}
 	return b.Build(Info{Name: name, Version: version})
+}
+
+// isHeader reports whether a first row names its columns: its first two
+// fields are neither addresses, numbers nor CIDRs. A data row with a typo
+// in one bound is not taken for a header.
+func isHeader(rec []string) bool {
+	for _, f := range rec[:min(2, len(rec))] {
+		if _, _, err := parseBound(f); err == nil {
+			return false
+		}
+		if _, err := netip.ParsePrefix(f); err == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // prefixRange returns the family and the first and last address of p,

@@ -123,6 +123,7 @@ func TestLoadCSVErrors(t *testing.T) {
 	}{
 		{"empty", "", "no ranges"},
 		{"only comments and a header", "# x\nstart,end,cc\n\n", "no ranges"},
+		{"typo in the first row", "1.0.0.x,1.0.0.255,AU\n", `line 1: start "1.0.0.x": not an IP address`},
 		{"bad start after data", "1.0.0.0,1.0.0.255,AU\nfoo,1.0.0.1,AU\n", `line 2: start "foo": not an IP address`},
 		{"bad end", "1.0.0.0,1.0.0.x,AU\n", `line 1: end "1.0.0.x"`},
 		{"too few fields", "1.0.0.0,AU\n", "line 1: 2 fields"},

@@ -16,11 +16,11 @@ import (
 	"unicode/utf8"
 )
 
-// The compact format ("cipdb") stores a DB's range tables. A file is the
-// 8-byte magic "cipdb\x00" followed by the format version as a big-endian
-// uint16 (1), then one gzip member (no name, no modification time) holding
-// the payload. gzip's CRC-32 guards the payload; nothing may follow the
-// member.
+// The compact format ("cipdb") stores a DB's range tables. A file starts
+// with the 6-byte magic "cipdb\x00" and the format version as a big-endian
+// uint16 (1), followed by one gzip member (no name, no modification time)
+// holding the payload. gzip's CRC-32 guards the payload; nothing may
+// follow the member.
 //
 // The payload is a sequence of unsigned LEB128 varints ("uv"), signed
 // zig-zag varints ("sv") and raw bytes, laid out in columns so that similar
@@ -52,7 +52,7 @@ const (
 	fileMagic     = "cipdb\x00"
 	formatVersion = 1
 	// maxPayload bounds the decompressed payload so a small hostile file
-	// cannot make Decode allocate without end; the default DB needs ~13 MB.
+	// cannot make Decode allocate without end; the default DB's is 7.5 MB.
 	maxPayload = 64 << 20
 )
 
@@ -60,8 +60,12 @@ const (
 var zeroUnix = time.Time{}.Unix()
 
 // Encode writes the DB in the compact format that Decode reads. The output
-// depends only on the DB's contents, so equal DBs encode to equal bytes.
+// depends only on the DB's contents (and the Go release's compress/flate),
+// so equal DBs encode to equal bytes. Info.Built is kept to the second.
 func (db *DB) Encode(w io.Writer) error {
+	if db.empty() {
+		return errors.New("ipdb: encode: the zero DB has no tables to write")
+	}
 	// Most numbers take 1-3 bytes; AS names average ~25.
 	p := payloadWriter{buf: make([]byte, 0, 6*(len(db.v4.packed)+len(db.v6.ents))+32*len(db.values))}
 
@@ -245,9 +249,11 @@ func Decode(b []byte) (*DB, error) {
 		size = min(int64(binary.LittleEndian.Uint32(b[len(b)-4:])), size)
 	}
 
-	src := inflate(zr, br)
+	// Buffers sized for the payload: small DBs need no 64 KB chunks.
+	bufSize := int(max(min(size+1, 64<<10), 4<<10))
+	src := inflate(zr, br, bufSize)
 	defer src.stop() // stops the inflater if parsing ends early
-	db, err := decodePayload(&payloadReader{src: src, buf: make([]byte, 64<<10), size: size})
+	db, err := decodePayload(&payloadReader{src: src, buf: make([]byte, bufSize), size: size})
 	if err != nil {
 		// A damaged gzip stream (truncated, bad checksum, trailing bytes)
 		// explains a parse error better than the parse error does.
@@ -277,14 +283,12 @@ type chunk struct {
 	err error // set on the last chunk: io.EOF or what went wrong
 }
 
-const (
-	chunkSize = 64 << 10
-	chunks    = 4
-)
+// chunks is how many chunks the inflater may be ahead of the parser.
+const chunks = 4
 
-// inflate starts a goroutine that inflates zr into chunks. br is zr's
-// input, checked to be used up at the end.
-func inflate(zr *gzip.Reader, br *bytes.Reader) *chunkReader {
+// inflate starts a goroutine that inflates zr into chunks of chunkSize
+// bytes. br is zr's input, checked to be used up at the end.
+func inflate(zr *gzip.Reader, br *bytes.Reader, chunkSize int) *chunkReader {
 	full := make(chan chunk, chunks+1)
 	free := make(chan []byte, chunks)
 	for range chunks {

@@ -143,20 +143,6 @@ func cipdb(payload []byte) []byte {
 	return buf.Bytes()
 }
 
-// payloadOf returns the decompressed payload of an encoded file.
-func payloadOf(t *testing.T, file []byte) []byte {
-	t.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(file[8:]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(zr); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // payload builds a payload from varints (int) and raw strings.
 func payload(parts ...any) []byte {
 	var p payloadWriter

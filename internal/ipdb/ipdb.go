@@ -39,10 +39,11 @@ type Info struct {
 	HasCountry, HasASN bool
 }
 
-// DB maps IPv4 and IPv6 addresses to a country and an autonomous system. A
-// DB is immutable after construction, so any number of goroutines may call
-// Lookup at once, and a new DB can replace an old one with a single pointer
-// swap.
+// DB maps IPv4 and IPv6 addresses to a country and an autonomous system.
+// DBs come from Default, Decode, LoadCSV, LoadMMDB, Overlay or a Builder;
+// the zero DB knows nothing. A DB is immutable after construction, so any
+// number of goroutines may call Lookup at once, and a new DB can replace an
+// old one with a single pointer swap.
 type DB struct {
 	info   Info
 	v4     table4

@@ -2,6 +2,7 @@ package ipdb
 
 import (
 	"flag"
+	"io"
 	"net/netip"
 	"strings"
 	"sync"
@@ -195,6 +196,13 @@ func TestLookupOnZeroDB(t *testing.T) {
 	}
 	if got := mustDefault(t).Lookup(netip.Addr{}); got != (Result{}) {
 		t.Errorf("Lookup(zero Addr) = %+v", got)
+	}
+	if err := db.Encode(io.Discard); err == nil {
+		t.Error("Encode of the zero DB succeeded")
+	}
+	def := mustDefault(t)
+	if Overlay(def, &db) != def || Overlay(&db, def) != def {
+		t.Error("Overlay with the zero DB is not the other DB")
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -408,6 +409,9 @@ func TestMMDecoder(t *testing.T) {
 }
 
 func FuzzLoadMMDB(f *testing.F) {
+	if b, err := os.ReadFile(filepath.Join("testdata", "perl-writer-rs24.mmdb")); err == nil {
+		f.Add(b)
+	}
 	for _, fx := range mmFixtures {
 		if fx.file != "city-v6-rs24.mmdb" {
 			f.Add(writeMMDB(fx.opt, fx.nets))
@@ -428,4 +432,44 @@ func FuzzLoadMMDB(f *testing.F) {
 			t.Fatalf("a loaded DB does not survive encoding: %v", err)
 		}
 	})
+}
+
+// TestLoadMMDBPerlWriter reads files made by MaxMind's Perl writer (see
+// testdata/perl-writer.pl): another implementation's idea of the format,
+// with its own pointer use, node order and IPv4 aliases.
+func TestLoadMMDBPerlWriter(t *testing.T) {
+	for _, rs := range []string{"24", "32"} {
+		t.Run("rs"+rs, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("testdata", "perl-writer-rs"+rs+".mmdb"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, err := LoadMMDB(b, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if db.ID() != "Perl-Test-"+rs+"@2024-05-01" {
+				t.Errorf("ID = %q", db.ID())
+			}
+			var want []rangeRow
+			for n := range 300 {
+				first := netip.AddrFrom4([4]byte{byte(1 + n/256), byte(n % 256), 0, 0})
+				last := netip.AddrFrom4([4]byte{byte(1 + n/256), byte(n % 256), 255, 255})
+				want = append(want, rangeRow{first.String(), last.String(), Result{
+					CC:     string([]byte{byte('A' + n%26), byte('A' + n/26%26)}),
+					ASN:    uint32(64000 + n%50),
+					ASName: "Org " + strconv.Itoa(n%50),
+				}})
+			}
+			want = append(want,
+				rangeRow{"2a00::", "2a00:ffff:ffff:ffff:ffff:ffff:ffff:ffff", Result{CC: "DE", ASN: 3320}},
+				rangeRow{"2c0f:f000::", "2c0f:ffff:ffff:ffff:ffff:ffff:ffff:ffff", Result{CC: "ZA"}},
+			)
+			checkRows(t, db, want)
+			// The writer aliased ::ffff:0:0/96 and 2002::/16 to IPv4.
+			if got := db.Lookup(netip.MustParseAddr("::ffff:1.2.3.4")); got.CC != "CA" {
+				t.Errorf("IPv4-mapped lookup = %+v", got)
+			}
+		})
+	}
 }

@@ -15,13 +15,13 @@ import (
 // The result's name and version name both sources, so its ID reads like
 // "GeoLite2-Country@2024-05-01+ip-location-db@2.3.2026061719": the name is
 // over's ID, a "+", and base's name; the version is base's. A source that
-// contributes nothing is left out, and a nil DB counts as contributing
-// nothing. Neither input is changed.
+// contributes nothing is left out, and a nil or zero DB counts as
+// contributing nothing. Neither input is changed.
 func Overlay(base, over *DB) *DB {
 	switch {
-	case over == nil:
+	case over == nil || over.empty():
 		return base
-	case base == nil:
+	case base == nil || base.empty():
 		return over
 	}
 	ccSrc, asnSrc := base, base
