@@ -5,12 +5,12 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
@@ -66,6 +66,10 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if c.name == args[0] {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if path := os.Getenv("CONCORD_CPUPROFILE"); path != "" {
+				// For performance work: `CONCORD_CPUPROFILE=cpu.prof concord ingest ...`.
+				defer profileCPU(path, stderr)()
+			}
 			return c.run(ctx, e, args[1:])
 		}
 	}
@@ -169,7 +173,21 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0 && os.Getenv("TERM") != "dumb"
 }
 
-var errUsage = errors.New("usage")
+// profileCPU starts a CPU profile written to path and returns the function
+// that stops it.
+func profileCPU(path string, stderr io.Writer) func() {
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "concord: cpu profile:", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(stderr, "concord: cpu profile:", err)
+		f.Close()
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
+}
 
 // joinComma formats a list for messages.
 func joinComma(s []string) string { return strings.Join(s, ", ") }

@@ -61,10 +61,10 @@ func TestIngestJSONContract(t *testing.T) {
 	}
 	var rep struct {
 		Files []struct {
-			Path, Format                                              string
+			Path, Format                                          string
 			Records, Accepted, Duplicates, Rejected, Observations int64
-			ByClassification                                          map[string]int64 `json:"by_classification"`
-			Rejections                                                []struct {
+			ByClassification                                      map[string]int64 `json:"by_classification"`
+			Rejections                                            []struct {
 				Line   int64
 				Reason string
 			}
@@ -72,7 +72,7 @@ func TestIngestJSONContract(t *testing.T) {
 		}
 		Totals struct {
 			Records, Accepted, Duplicates, Rejected, Observations int64
-			ByClassification                                          map[string]int64 `json:"by_classification"`
+			ByClassification                                      map[string]int64 `json:"by_classification"`
 		}
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {

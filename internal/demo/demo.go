@@ -262,7 +262,9 @@ func countryPools(geo *ipdb.DB) map[string][]v4range {
 	return pools
 }
 
-func be32(b [4]byte) uint32 { return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) }
+func be32(b [4]byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
 
 func addOffset(a netip.Addr, off uint32) netip.Addr {
 	v := be32(a.As4()) + off

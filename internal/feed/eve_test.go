@@ -253,4 +253,3 @@ func benchEVE(b *testing.B, keep func([]byte) bool) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
-

@@ -2,8 +2,8 @@ package feed
 
 import (
 	"encoding/json"
-	"unicode/utf8"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestObjIterMembers(t *testing.T) {

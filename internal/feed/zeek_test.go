@@ -649,7 +649,6 @@ func FuzzZeek(f *testing.F) {
 	})
 }
 
-
 func BenchmarkZeek(b *testing.B) {
 	conn, err := os.ReadFile(filepath.Join("testdata", "zeek", "conn.log"))
 	if err != nil {

@@ -182,6 +182,7 @@ type pipeline struct {
 	obs    time.Time
 	prog   *Progress
 	hasher event.Hasher
+	docs   store.DocEncoder
 
 	mu      sync.Mutex // guards cur against the flush timer
 	cur     *batch
@@ -200,18 +201,17 @@ type pipeline struct {
 	werr       error
 }
 
-// batch is a store.Batch with arenas for the bytes its events reference.
-// While the batch fills, the arenas grow and may move, so events record
-// offsets (spans) that seal turns into slices once the batch is complete.
+// batch is a store.Batch whose documents live in one arena. While the batch
+// fills, the arena grows and may move, so events record offsets that seal
+// turns into slices once the batch is complete. The events themselves keep
+// no Raw or Extra: their documents carry them, and the store needs only the
+// other fields.
 type batch struct {
 	store.Batch
-	arena   []byte // Raw and Extra of the events
-	docs    []byte // binary documents
-	spans   []spans
+	docs    []byte
+	spans   [][2]int
 	started time.Time
 }
-
-type spans struct{ raw, extra, doc [2]int }
 
 func newPipeline(ctx context.Context, st store.Store, en *enrich.Enricher, runID int64, opts Options, obs time.Time, prog *Progress) *pipeline {
 	if opts.BatchSize <= 0 {
@@ -253,19 +253,12 @@ func (p *pipeline) Event(e *event.Event) error {
 
 	p.mu.Lock()
 	b := p.cur
-	// Copy the decoder-owned bytes into the batch's arenas.
-	var sp spans
-	sp.raw = [2]int{len(b.arena), len(e.Raw)}
-	b.arena = append(b.arena, e.Raw...)
-	sp.extra = [2]int{len(b.arena), len(e.Extra)}
-	b.arena = append(b.arena, e.Extra...)
-	sp.doc[0] = len(b.docs)
-	b.docs = e.AppendBinary(b.docs)
-	sp.doc[1] = len(b.docs) - sp.doc[0]
+	off := len(b.docs)
+	b.docs = p.docs.AppendDoc(b.docs, e)
+	b.spans = append(b.spans, [2]int{off, len(b.docs) - off})
 	c := *e
-	c.Raw, c.Extra = nil, nil
+	c.Raw, c.Extra = nil, nil // the decoder's buffers; the document has them
 	b.Events = append(b.Events, c)
-	b.spans = append(b.spans, sp)
 	b.Keys = append(b.Keys, key)
 	if len(b.Events) == 1 && len(b.Rejects) == 0 {
 		b.started = time.Now()
@@ -321,15 +314,11 @@ func (p *pipeline) send(b *batch) error {
 	}
 }
 
-// seal points the events' byte slices into the arenas, which no longer
-// move.
+// seal points Docs into the arena, which no longer moves.
 func (b *batch) seal() {
 	b.Docs = b.Docs[:0]
-	for i, sp := range b.spans {
-		e := &b.Events[i]
-		e.Raw = span(b.arena, sp.raw)
-		e.Extra = span(b.arena, sp.extra)
-		b.Docs = append(b.Docs, span(b.docs, sp.doc))
+	for _, sp := range b.spans {
+		b.Docs = append(b.Docs, span(b.docs, sp))
 	}
 }
 
@@ -431,6 +420,5 @@ func (b *batch) reset() {
 	b.Docs = b.Docs[:0]
 	b.Rejects = b.Rejects[:0]
 	b.spans = b.spans[:0]
-	b.arena = b.arena[:0]
 	b.docs = b.docs[:0]
 }

@@ -38,4 +38,3 @@ func (db *DB) Ranges() iter.Seq[Range] {
 		}
 	}
 }
-

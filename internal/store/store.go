@@ -48,8 +48,9 @@ type Batch struct {
 	// Events are enriched and valid; Keys[i] is Events[i]'s key.
 	Events []event.Event
 	Keys   []Key
-	// Docs, when not nil, holds Events[i].AppendBinary() for each event,
-	// prepared by the caller off the writer's critical path.
+	// Docs, when not nil, holds each event's document (DocEncoder), which
+	// callers prepare off the writer's critical path; the events' Raw and
+	// Extra may then be nil. Otherwise the store builds the documents.
 	Docs [][]byte
 	// IPDB is the database id (from RegisterIPDB) that enriched the events.
 	IPDB int64

@@ -4,7 +4,10 @@ package sqlite
 // recorded in schema_migrations. Never edit one that has shipped; append.
 //
 // An event row holds the columns searches and statistics filter on; doc
-// holds the whole event, raw record included, in event.AppendBinary form.
+// holds the whole event, raw record included (store.DocEncoder). class is
+// NULL for observations; time is the event's time (time.source, else
+// time.observation) in microseconds; the IP database that enriched a run's
+// events is recorded on the run.
 // Keeping the row narrow matters: with the pure-Go driver every bound column
 // costs, and ingest speed is bounded by this one writer.
 //
@@ -18,9 +21,7 @@ var migrations = []string{
 CREATE TABLE events (
 	id        INTEGER PRIMARY KEY,
 	key       BLOB    NOT NULL UNIQUE,
-	kind      INTEGER NOT NULL,
 	class     TEXT,
-	day       INTEGER NOT NULL,
 	time      INTEGER NOT NULL,
 	feed      TEXT    NOT NULL,
 	src_ip    BLOB,
@@ -34,7 +35,6 @@ CREATE TABLE events (
 	malware   TEXT,
 	tlp       INTEGER NOT NULL,
 	ingest_id INTEGER,
-	ipdb_id   INTEGER,
 	doc       BLOB    NOT NULL
 );
 
@@ -56,6 +56,7 @@ CREATE TABLE facts (
 
 CREATE TABLE ingests (
 	id           INTEGER PRIMARY KEY,
+	ipdb_id      INTEGER,
 	path         TEXT    NOT NULL,
 	format       TEXT    NOT NULL,
 	feed         TEXT    NOT NULL,
