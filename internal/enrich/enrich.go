@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"time"
 
@@ -22,13 +23,14 @@ type Enricher struct {
 // cacheSize is the number of direct-mapped cache slots. Sensor data repeats
 // the same few thousand addresses (the monitored network, its resolvers,
 // busy servers) endlessly, so a small cache takes most lookups.
-const cacheSize = 1 << 13
+const cacheSize = 1 << 12
 
 type cacheEntry struct {
-	ip    netip.Addr
-	day   int64
-	res   ipdb.Result
-	flags event.Flags
+	k0, k1 uint64 // the address as two integers (IPv4: k1 only)
+	v6     bool
+	day    int64 // day+1, so the zero entry matches nothing
+	res    ipdb.Result
+	flags  event.Flags
 }
 
 // New returns an Enricher over an IP database and an index of lists (nil
@@ -58,25 +60,23 @@ func (en *Enricher) endpoint(ep *event.Endpoint, t time.Time) {
 
 // Lookup returns what the database and the lists say about a at time t.
 func (en *Enricher) Lookup(a netip.Addr, t time.Time) (ipdb.Result, event.Flags) {
-	day := t.Unix() / 86400
-	slot := &en.cache[slotOf(a, day)]
-	if slot.ip == a && slot.day == day {
+	day := t.Unix()/86400 + 1
+	var k0, k1 uint64
+	v6 := !a.Is4()
+	if v6 {
+		b := a.As16()
+		k0, k1 = binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+	} else {
+		b := a.As4()
+		k1 = uint64(binary.BigEndian.Uint32(b[:]))
+	}
+	h := k0 ^ k1*0x9e3779b97f4a7c15 ^ uint64(day)*0xff51afd7ed558ccd
+	slot := &en.cache[(h^h>>29)&(cacheSize-1)]
+	if slot.k1 == k1 && slot.k0 == k0 && slot.day == day && slot.v6 == v6 {
 		return slot.res, slot.flags
 	}
 	res := en.geo.Lookup(a)
 	flags := en.lists.Flags(a, t)
-	*slot = cacheEntry{ip: a, day: day, res: res, flags: flags}
+	*slot = cacheEntry{k0: k0, k1: k1, v6: v6, day: day, res: res, flags: flags}
 	return res, flags
-}
-
-// slotOf hashes an address and day to a cache slot.
-func slotOf(a netip.Addr, day int64) uint64 {
-	b := a.As16()
-	h := uint64(day) * 0x9e3779b97f4a7c15
-	for i := 0; i < 16; i += 8 {
-		v := uint64(b[i]) | uint64(b[i+1])<<8 | uint64(b[i+2])<<16 | uint64(b[i+3])<<24 |
-			uint64(b[i+4])<<32 | uint64(b[i+5])<<40 | uint64(b[i+6])<<48 | uint64(b[i+7])<<56
-		h = (h ^ v) * 0xff51afd7ed558ccd
-	}
-	return (h ^ h>>29) & (cacheSize - 1)
 }

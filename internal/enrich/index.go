@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"sort"
 	"time"
@@ -18,13 +19,21 @@ import (
 // (single addresses, a handful of network sizes), so that is a few map
 // probes per address, whatever the lists' size.
 type Index struct {
-	v4, v6 []lengthTable // sorted by prefix length, longest first
-	n      int
+	v4 []table4 // sorted by prefix length, longest first
+	v6 []table6
+	n  int
 }
 
-type lengthTable struct {
+// Tables are keyed by the masked address as integers: hashing a uint32 is
+// several times cheaper than hashing a netip.Addr.
+type table4 struct {
+	mask    uint32
+	entries map[uint32][]period
+}
+
+type table6 struct {
 	bits    int
-	entries map[netip.Addr][]period
+	entries map[[2]uint64][]period
 }
 
 type period struct {
@@ -39,8 +48,9 @@ const (
 
 // NewIndex builds an index over entries.
 func NewIndex(entries []store.ListEntry) *Index {
-	byLen := map[[2]int]map[netip.Addr][]period{} // (family, bits) → table
 	ix := &Index{}
+	by4 := map[int]map[uint32][]period{}
+	by6 := map[int]map[[2]uint64][]period{}
 	for _, e := range entries {
 		p := period{kind: e.Kind, from: minTime, to: maxTime}
 		if !e.From.IsZero() {
@@ -50,30 +60,52 @@ func NewIndex(entries []store.ListEntry) *Index {
 			p.to = e.To.Unix()
 		}
 		for _, pfx := range rangePrefixes(e.Range.Lo, e.Range.Hi) {
-			fam := 4
-			if !pfx.Addr().Is4() {
-				fam = 6
-			}
-			k := [2]int{fam, pfx.Bits()}
-			if byLen[k] == nil {
-				byLen[k] = map[netip.Addr][]period{}
-			}
-			byLen[k][pfx.Addr()] = append(byLen[k][pfx.Addr()], p)
 			ix.n++
+			if pfx.Addr().Is4() {
+				m := by4[pfx.Bits()]
+				if m == nil {
+					m = map[uint32][]period{}
+					by4[pfx.Bits()] = m
+				}
+				k := key4(pfx.Addr())
+				m[k] = append(m[k], p)
+				continue
+			}
+			m := by6[pfx.Bits()]
+			if m == nil {
+				m = map[[2]uint64][]period{}
+				by6[pfx.Bits()] = m
+			}
+			k := key6(pfx.Addr())
+			m[k] = append(m[k], p)
 		}
 	}
-	for k, m := range byLen {
-		t := lengthTable{bits: k[1], entries: m}
-		if k[0] == 4 {
-			ix.v4 = append(ix.v4, t)
-		} else {
-			ix.v6 = append(ix.v6, t)
-		}
+	for bits, m := range by4 {
+		ix.v4 = append(ix.v4, table4{mask: mask4(bits), entries: m})
 	}
-	for _, ts := range [][]lengthTable{ix.v4, ix.v6} {
-		sort.Slice(ts, func(i, j int) bool { return ts[i].bits > ts[j].bits })
+	for bits, m := range by6 {
+		ix.v6 = append(ix.v6, table6{bits: bits, entries: m})
 	}
+	sort.Slice(ix.v4, func(i, j int) bool { return ix.v4[i].mask > ix.v4[j].mask })
+	sort.Slice(ix.v6, func(i, j int) bool { return ix.v6[i].bits > ix.v6[j].bits })
 	return ix
+}
+
+func key4(a netip.Addr) uint32 {
+	b := a.As4()
+	return binary.BigEndian.Uint32(b[:])
+}
+
+func key6(a netip.Addr) [2]uint64 {
+	b := a.As16()
+	return [2]uint64{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
+}
+
+func mask4(bits int) uint32 {
+	if bits == 0 {
+		return 0
+	}
+	return ^uint32(0) << (32 - bits)
 }
 
 // Len returns the number of CIDR blocks indexed.
@@ -84,22 +116,43 @@ func (ix *Index) Flags(a netip.Addr, t time.Time) event.Flags {
 	if ix == nil || !a.IsValid() {
 		return 0
 	}
-	a = a.Unmap().WithZone("")
-	tables := ix.v6
-	if a.Is4() {
-		tables = ix.v4
-	}
 	ts := t.Unix()
 	var f event.Flags
-	for _, tb := range tables {
-		p, err := a.Prefix(tb.bits)
-		if err != nil {
-			continue
+	if a.Is4() || a.Is4In6() {
+		v := key4(a.Unmap())
+		for _, tb := range ix.v4 {
+			f |= within(tb.entries[v&tb.mask], ts)
 		}
-		for _, per := range tb.entries[p.Addr()] {
-			if per.from <= ts && ts <= per.to {
-				f |= per.kind
-			}
+		return f
+	}
+	k := key6(a)
+	for _, tb := range ix.v6 {
+		m := k
+		switch {
+		case tb.bits <= 64:
+			m[0] &= mask64(tb.bits)
+			m[1] = 0
+		default:
+			m[1] &= mask64(tb.bits - 64)
+		}
+		f |= within(tb.entries[m], ts)
+	}
+	return f
+}
+
+func mask64(bits int) uint64 {
+	if bits == 0 {
+		return 0
+	}
+	return ^uint64(0) << (64 - bits)
+}
+
+// within returns the kinds of the periods that contain ts.
+func within(ps []period, ts int64) event.Flags {
+	var f event.Flags
+	for _, p := range ps {
+		if p.from <= ts && ts <= p.to {
+			f |= p.kind
 		}
 	}
 	return f

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/concord-cert/concord/internal/enrich"
+	"github.com/concord-cert/concord/internal/event"
+	"github.com/concord-cert/concord/internal/feed"
 	"github.com/concord-cert/concord/internal/ipdb"
 	"github.com/concord-cert/concord/internal/store"
 	"github.com/concord-cert/concord/internal/store/sqlite"
@@ -244,4 +246,64 @@ func BenchmarkRunEVE(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(100000*b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// alertLines makes n EVE alerts between hosts of a monitored network and
+// public C&C addresses, as a sensor logs them.
+func alertLines(n int) []byte {
+	var b bytes.Buffer
+	b.Grow(n * 900)
+	t0 := time.Date(2024, 3, 12, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < n; i++ {
+		ts := t0.Add(time.Duration(i) * time.Millisecond).Format("2006-01-02T15:04:05.000000-0700")
+		fmt.Fprintf(&b, `{"timestamp":"%s","flow_id":%d,"in_iface":"eth0","event_type":"alert","src_ip":"83.%d.%d.%d","src_port":%d,"dest_ip":"%d.%d.%d.%d","dest_port":443,"proto":"TCP","alert":{"action":"allowed","gid":1,"signature_id":2404301,"rev":3,"signature":"ET CNC Feodo Tracker Reported CnC Server group 1","category":"A Network Trojan was detected","severity":1,"metadata":{"malware_family":["QakBot"],"signature_severity":["Major"]}},"app_proto":"tls","direction":"to_server","flow":{"pkts_toserver":5,"pkts_toclient":4,"bytes_toserver":900,"bytes_toclient":4800,"start":"%s","src_ip":"83.%d.%d.%d","dest_ip":"%d.%d.%d.%d","src_port":%d,"dest_port":443}}`+"\n",
+			ts, i, i>>16&255, i>>8&255, i&255, 1024+i%60000, 45+i%150, i%251, i%241, 1+i%250, ts, i>>16&255, i>>8&255, i&255, 45+i%150, i%251, i%241, 1+i%250, 1024+i%60000)
+	}
+	return b.Bytes()
+}
+
+// enrichSink does what the pipeline does to each event short of storing
+// it: enrich and, when encode is set, hash and build the document.
+type enrichSink struct {
+	en     *enrich.Enricher
+	encode bool
+	h      event.Hasher
+	docs   store.DocEncoder
+	doc    []byte
+	events int
+}
+
+func (s *enrichSink) Event(e *event.Event) error {
+	s.en.Enrich(e)
+	if s.encode {
+		store.KeyOf(s.h.Sum(e), e.TimeSource)
+		s.doc = s.docs.AppendDoc(s.doc[:0], e)
+	}
+	s.events++
+	return nil
+}
+
+func (s *enrichSink) Reject(int64, string) {}
+
+// BenchmarkDecodeEnrichAlerts measures decoding EVE alerts and enriching
+// both addresses (country, AS, relay lists) on one core.
+func BenchmarkDecodeEnrichAlerts(b *testing.B) { benchDecode(b, false) }
+
+// BenchmarkDecodeEnrichEncodeAlerts adds what the ingest pipeline does
+// before the store: the content hash and the compressed document.
+func BenchmarkDecodeEnrichEncodeAlerts(b *testing.B) { benchDecode(b, true) }
+
+func benchDecode(b *testing.B, encode bool) {
+	data := alertLines(100000)
+	_, en := openTest(b)
+	f, _ := feed.Lookup("eve")
+	dec, _ := f.New(feed.Options{})
+	sink := &enrichSink{en: en, encode: encode}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if err := dec.Decode(context.Background(), bytes.NewReader(data), sink); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(sink.events)/b.Elapsed().Seconds(), "records/s")
 }
