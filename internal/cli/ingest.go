@@ -252,7 +252,7 @@ func (e *env) writeIngest(rep ingestReport, asJSON bool) {
 		if len(f.Rejections) == 0 {
 			continue
 		}
-		fmt.Fprintf(e.stdout, "\n%s: %s records rejected:\n", f.Path, thousands(f.Rejected))
+		fmt.Fprintf(e.stdout, "\n%s: %s rejected:\n", f.Path, plural(f.Rejected, "record"))
 		for i, r := range f.Rejections {
 			if i == 10 {
 				fmt.Fprintf(e.stdout, "  ... %d more (concord ingest --json lists %d; the database keeps all)\n", f.Rejected-10, len(f.Rejections))
@@ -263,7 +263,15 @@ func (e *env) writeIngest(rep ingestReport, asJSON bool) {
 	}
 }
 
-// thousands formats n with thin separators: 1,234,567.
+// plural writes "1 record", "2 records".
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return thousands(n) + " " + noun + "s"
+}
+
+// thousands formats n with separators: 1,234,567.
 func thousands(n int64) string {
 	s := fmt.Sprint(n)
 	neg := strings.HasPrefix(s, "-")
