@@ -93,7 +93,7 @@ func parseExitAddresses(r io.Reader, opts ListOptions) ([]store.ListEntry, []Lis
 		case "ExitNode":
 			flush()
 		case "Published", "LastStatus":
-			t, err := time.Parse(time.DateTime, strings.TrimSpace(rest))
+			t, err := parseListTime(rest)
 			if err != nil {
 				bad = append(bad, ListError{n, fmt.Sprintf("%s: invalid time %q", key, rest)})
 				continue
@@ -110,7 +110,7 @@ func parseExitAddresses(r io.Reader, opts ListOptions) ([]store.ListEntry, []Lis
 				bad = append(bad, ListError{n, fmt.Sprintf("invalid exit address %q", ipText)})
 				continue
 			}
-			t, err := time.Parse(time.DateTime, strings.TrimSpace(when))
+			t, err := parseListTime(when)
 			if err != nil {
 				bad = append(bad, ListError{n, fmt.Sprintf("invalid exit address time %q", when)})
 				continue
@@ -234,14 +234,37 @@ func ParseDate(s string, end bool) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	for _, layout := range []string{time.RFC3339, time.DateTime, time.DateOnly} {
-		if t, err := time.Parse(layout, s); err == nil {
-			if layout == time.DateOnly && end {
-				return dayEnd(t), nil
-			}
-			return t.UTC(), nil
+		t, err := time.Parse(layout, s)
+		if err != nil {
+			continue
 		}
+		if err := plausible(t); err != nil {
+			return time.Time{}, err
+		}
+		if layout == time.DateOnly && end {
+			return dayEnd(t), nil
+		}
+		return t.UTC(), nil
 	}
 	return time.Time{}, fmt.Errorf("invalid date %q (want YYYY-MM-DD or RFC 3339)", s)
+}
+
+// parseListTime reads exit-addresses times ("2024-03-12 09:11:17").
+func parseListTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.DateTime, strings.TrimSpace(s))
+	if err != nil {
+		return t, err
+	}
+	return t, plausible(t)
+}
+
+// plausible rejects dates no relay list can carry; they would also be
+// mistaken for "unbounded", which the zero time means.
+func plausible(t time.Time) error {
+	if t.Year() < 1990 || t.Year() > 9999 {
+		return fmt.Errorf("implausible date %s", t.Format(time.DateOnly))
+	}
+	return nil
 }
 
 func dayStart(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }

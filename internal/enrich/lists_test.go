@@ -147,9 +147,9 @@ func FuzzParseList(f *testing.F) {
 			if e.Range.Lo.BitLen() != e.Range.Hi.BitLen() || e.Range.Hi.Less(e.Range.Lo) {
 				t.Fatalf("bad range %v", e.Range)
 			}
-			when := e.From
-			if when.IsZero() {
-				when = time.Unix(1700000000, 0)
+			when := time.Unix(1700000000, 0)
+			if !e.From.IsZero() {
+				when = e.From
 			}
 			if ix.Flags(e.Range.Lo, when)&event.FlagProxy == 0 || ix.Flags(e.Range.Hi, when)&event.FlagProxy == 0 {
 				t.Fatalf("entry %+v not found in its own index", e)
