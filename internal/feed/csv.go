@@ -2,6 +2,7 @@ package feed
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -174,6 +175,37 @@ func (r *csvReader) split(s string) ([]string, error) {
 	}
 	r.fields = f
 	return f, nil
+}
+
+// eachRecord calls fn with the fields of every record until the input
+// ends, checking ctx as it goes. A record that cannot be split into fields
+// is rejected without calling fn; fn returns a rejection reason for a record
+// it cannot use ("" when it used or skipped it) or an error that stops
+// decoding. The record's raw bytes and line are r.raw and r.line.
+func (r *csvReader) eachRecord(ctx context.Context, sink Sink, name string, fn func(fields []string) (reason string, err error)) error {
+	for n := int64(1); ; n++ {
+		if err := checkCtx(ctx, n); err != nil {
+			return err
+		}
+		fields, err := r.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			if isRecordError(err) {
+				sink.Reject(r.line, err.Error())
+				continue
+			}
+			return fmt.Errorf("feed: %s: %w", name, err)
+		}
+		reason, err := fn(fields)
+		if err != nil {
+			return err
+		}
+		if reason != "" {
+			sink.Reject(r.line, reason)
+		}
+	}
 }
 
 // isRecordError reports whether err concerns one record only.

@@ -382,37 +382,15 @@ func (d *csvMapDecoder) Decode(ctx context.Context, r io.Reader, sink Sink) erro
 		d.numberedColumns()
 	}
 	var rec mapRecord
-	var n int64
-	for {
-		fields, err := cr.next()
-		if err == io.EOF {
-			return nil
-		}
-		n++
-		if err := checkCtx(ctx, n); err != nil {
-			return err
-		}
-		if err != nil {
-			if isRecordError(err) {
-				sink.Reject(cr.line, err.Error())
-				continue
-			}
-			return fmt.Errorf("feed: csv: %w", err)
-		}
+	return cr.eachRecord(ctx, sink, "csv", func(fields []string) (string, error) {
 		if !d.haveCols {
-			if err := d.headerRow(fields); err != nil {
-				return err
-			}
-			continue
+			return "", d.headerRow(fields)
 		}
 		if reason := d.row(fields, cr.raw, cr.line, &rec); reason != "" {
-			sink.Reject(cr.line, reason)
-			continue
+			return reason, nil
 		}
-		if err := sink.Event(&d.e); err != nil {
-			return err
-		}
-	}
+		return "", sink.Event(&d.e)
+	})
 }
 
 // mapPeekable returns r as a bufio.Reader that can peek SniffSize bytes,

@@ -208,44 +208,24 @@ var feodoBOM = []byte{0xef, 0xbb, 0xbf}
 func (d *feodoDecoder) decodeLines(ctx context.Context, r io.Reader, sink Sink) error {
 	cr := newCSVReader(r, ',', "#")
 	cr.onComment = d.comment
-	var n int64
-	for {
-		fields, err := cr.next()
-		if err == io.EOF {
-			return nil
-		}
-		n++
-		if err := checkCtx(ctx, n); err != nil {
-			return err
-		}
-		if err != nil {
-			if isRecordError(err) {
-				sink.Reject(cr.line, err.Error())
-				continue
-			}
-			return fmt.Errorf("feed: feodo: %w", err)
-		}
+	return cr.eachRecord(ctx, sink, "feodo", func(fields []string) (string, error) {
 		if !d.seen {
 			d.seen = true
 			if roles := feodoHeaderRoles(fields); roles != nil {
 				d.setHeader(fields, roles)
-				continue
+				return "", nil
 			}
 			if d.roles == nil && len(fields) == 1 {
 				d.plain = true
 			}
 		} else if d.header != nil && feodoSameFields(fields, d.headerRow) {
-			// A repeated header from concatenated downloads.
-			continue
+			return "", nil // a repeated header from concatenated downloads
 		}
 		if reason := d.lineRecord(fields); reason != "" {
-			sink.Reject(cr.line, reason)
-			continue
+			return reason, nil
 		}
-		if err := d.emit(sink, cr.line, cr.raw); err != nil {
-			return err
-		}
-	}
+		return "", d.emit(sink, cr.line, cr.raw)
+	})
 }
 
 // comment reads the export time, and a header row written as a comment

@@ -341,37 +341,20 @@ func (d *shadowDecoder) Decode(ctx context.Context, r io.Reader, sink Sink) erro
 		fieldsN: len(header),
 	}
 	var e event.Event
-	for n := int64(1); ; n++ {
-		if err := checkCtx(ctx, n); err != nil {
-			return err
-		}
-		fields, err := cr.next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			if isRecordError(err) {
-				sink.Reject(cr.line, err.Error())
-				continue
-			}
-			return fmt.Errorf("shadowserver: %w", err)
-		}
+	return cr.eachRecord(ctx, sink, "shadowserver", func(fields []string) (string, error) {
 		if shadowIsHeader(fields) {
 			// Concatenated daily files repeat the header, perhaps a
 			// newer one: read what follows by the new names.
 			st.plan = newShadowPlan(fields, prof)
 			st.fieldsN = len(fields)
-			continue
+			return "", nil
 		}
 		e.Reset()
 		if reason := st.decode(&e, fields, cr.raw, cr.line); reason != "" {
-			sink.Reject(cr.line, reason)
-			continue
+			return reason, nil
 		}
-		if err := sink.Event(&e); err != nil {
-			return err
-		}
-	}
+		return "", sink.Event(&e)
+	})
 }
 
 // shadowIsHeader reports whether a row is a header: its first column is
