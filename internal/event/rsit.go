@@ -42,13 +42,15 @@ var rsit = map[string][]string{
 	"test":                         {"test"},
 }
 
-// typeTaxonomy maps every RSIT type to its taxonomy. Types are unique across
-// taxonomies, so a bare type is enough to classify.
-var typeTaxonomy = func() map[string]string {
-	m := make(map[string]string)
+// typeClass maps every RSIT type to its class. Types are unique across
+// taxonomies, so a bare type is enough to classify. The Class values hold
+// the table's own strings, so a parsed Class never shares memory with the
+// text it was parsed from (decoders parse from buffers they reuse).
+var typeClass = func() map[string]Class {
+	m := make(map[string]Class)
 	for tax, types := range rsit {
 		for _, t := range types {
-			m[t] = tax
+			m[t] = Class{tax, t}
 		}
 	}
 	return m
@@ -141,19 +143,19 @@ func ParseClass(s string) (Class, error) {
 	if relayTypes[typ] && (tax == "" || tax == "other") {
 		return Class{}, &ErrRelayClass{Type: typ}
 	}
-	want, ok := typeTaxonomy[typ]
+	c, ok := typeClass[typ]
 	if !ok {
 		return Class{}, fmt.Errorf("event: %q is not an RSIT classification type", raw)
 	}
-	if tax != "" && tax != want {
+	if tax != "" && tax != c.Taxonomy {
 		// A known type under the wrong taxonomy is most likely an old
 		// taxonomy name; the type alone is unambiguous, but a taxonomy that
 		// is not RSIT at all is an error worth reporting.
 		if _, known := rsit[tax]; known {
-			return Class{}, fmt.Errorf("event: %q: type %s belongs to taxonomy %s", raw, typ, want)
+			return Class{}, fmt.Errorf("event: %q: type %s belongs to taxonomy %s", raw, typ, c.Taxonomy)
 		}
 	}
-	return Class{Taxonomy: want, Type: typ}, nil
+	return c, nil
 }
 
 // MustClass is ParseClass for compile-time constants; it panics on error.
@@ -167,7 +169,7 @@ func MustClass(s string) Class {
 
 // Valid reports whether c is exactly an RSIT taxonomy/type pair.
 func (c Class) Valid() bool {
-	return c.Taxonomy != "" && typeTaxonomy[c.Type] == c.Taxonomy
+	return c.Taxonomy != "" && typeClass[c.Type] == c
 }
 
 // Classes returns every RSIT class, sorted, for documentation and validation.

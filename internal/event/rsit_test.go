@@ -3,6 +3,7 @@ package event
 import (
 	"errors"
 	"testing"
+	"unsafe"
 )
 
 func TestParseClassCanonical(t *testing.T) {
@@ -80,6 +81,22 @@ func TestDefaultRoles(t *testing.T) {
 		src, dst := DefaultRoles(c.class)
 		if src != c.src || dst != c.dst {
 			t.Errorf("DefaultRoles(%v) = %v, %v; want %v, %v", c.class, src, dst, c.src, c.dst)
+		}
+	}
+}
+
+// Decoders parse classifications from buffers they reuse; the result must
+// not share their memory (a fuzz test caught "scanner" turning into
+// "0canner" once the buffer was refilled).
+func TestParseClassReturnsTableStrings(t *testing.T) {
+	for _, in := range []string{"scanner", "information-gathering/scanner", "SCANNER", " scan "} {
+		in = string([]byte(in)) // a fresh allocation, as a decoder's would be
+		c, err := ParseClass(in)
+		if err != nil || c != ClassScanner {
+			t.Fatalf("ParseClass(%q) = %v, %v", in, c, err)
+		}
+		if unsafe.StringData(c.Type) != unsafe.StringData(typeClass["scanner"].Type) {
+			t.Errorf("ParseClass(%q) returned the input's memory, not the table's", in)
 		}
 	}
 }

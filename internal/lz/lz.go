@@ -184,8 +184,10 @@ func (c *Codec) Decode(dst, src []byte) ([]byte, error) {
 	src = src[k:]
 	base := len(dst)
 	want := base + int(n)
-	if cap(dst) < want {
-		grown := make([]byte, base, want)
+	// Reserve what the stream can plausibly produce, not what its header
+	// claims: a few hostile bytes must not make Decode allocate megabytes.
+	if need := base + min(int(n), 64*len(src)+64); cap(dst) < need {
+		grown := make([]byte, base, need)
 		copy(grown, dst)
 		dst = grown
 	}
