@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -90,6 +91,7 @@ func runIngest(ctx context.Context, e *env, args []string) int {
 		return e.fail(exitFailure, "%v", err)
 	}
 	defer s.close()
+	limitMemory()
 
 	rep := ingestReport{Files: []ingestFile{}, Totals: ingestTotals{ByClassification: map[string]int64{}}}
 	code := exitOK
@@ -116,6 +118,16 @@ func runIngest(ctx context.Context, e *env, args []string) int {
 		code = exitRejected
 	}
 	return code
+}
+
+// limitMemory keeps an ingest within its memory budget (200 MB whatever the
+// input's size): the pipeline's live data is bounded (three batches, the IP
+// database), and a soft limit makes the garbage collector run before the
+// heap's headroom grows past it. GOMEMLIMIT, when set, wins.
+func limitMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(150 << 20)
+	}
 }
 
 // ingestOne opens and ingests one file (or stdin for "-"), showing a

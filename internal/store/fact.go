@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"net/netip"
+	"sort"
 	"time"
 
 	"github.com/concord-cert/concord/internal/event"
@@ -116,4 +118,47 @@ func MergeFacts(facts []Fact) []Fact {
 		out = append(out, f)
 	}
 	return out
+}
+
+// SortFacts orders facts by their key as the fact table's primary key
+// orders them (day, role, address, class, malware, peer, feed), so that a
+// backend writes them in the order its index stores them.
+func SortFacts(facts []Fact) {
+	sort.Slice(facts, func(i, j int) bool {
+		a, b := &facts[i], &facts[j]
+		if a.Day != b.Day {
+			return a.Day < b.Day
+		}
+		if a.Role != b.Role {
+			return a.Role < b.Role
+		}
+		if c := compareAddr(a.IP, b.IP); c != 0 {
+			return c < 0
+		}
+		if a.Class != b.Class {
+			return a.Class < b.Class
+		}
+		if a.Malware != b.Malware {
+			return a.Malware < b.Malware
+		}
+		if c := compareAddr(a.Peer, b.Peer); c != 0 {
+			return c < 0
+		}
+		return a.Feed < b.Feed
+	})
+}
+
+// compareAddr orders addresses as their 16-byte stored form does, the zero
+// Addr (stored empty) first.
+func compareAddr(a, b netip.Addr) int {
+	switch {
+	case !a.IsValid() && !b.IsValid():
+		return 0
+	case !a.IsValid():
+		return -1
+	case !b.IsValid():
+		return 1
+	}
+	x, y := a.As16(), b.As16()
+	return bytes.Compare(x[:], y[:])
 }

@@ -4,6 +4,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -16,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/concord-cert/concord/internal/event"
@@ -222,7 +224,12 @@ func writeBatch(ctx context.Context, dc driver.ConnPrepareContext, b *store.Batc
 	var facts []store.Fact
 	var doc []byte
 	var docs store.DocEncoder
-	for i := range b.Events {
+	// Insert in key order: each B-tree page the batch touches is then
+	// visited once, in order, however random the keys (a day's worth of
+	// records with date-only times share a time prefix and differ only in
+	// their hash). The sort is stable, so of two equal keys the first in
+	// the input is the one stored.
+	for _, i := range sortedByKey(b.Keys) {
 		e := &b.Events[i]
 		if b.Docs != nil {
 			doc = b.Docs[i]
@@ -250,7 +257,9 @@ func writeBatch(ctx context.Context, dc driver.ConnPrepareContext, b *store.Batc
 			facts = store.AppendFacts(facts, e)
 		}
 	}
-	if err := execEach(ctx, dc, upsertFact, store.MergeFacts(facts), func(f store.Fact) []driver.Value {
+	facts = store.MergeFacts(facts)
+	store.SortFacts(facts)
+	if err := execEach(ctx, dc, upsertFact, facts, func(f store.Fact) []driver.Value {
 		return []driver.Value{int64(f.Day), int64(f.Role), ipKey(f.IP), f.Class, f.Malware, ipKey(f.Peer), f.Feed,
 			f.PeerCC, f.CC, int64(f.ASN), int64(f.Flags), f.Events}
 	}); err != nil {
@@ -271,6 +280,16 @@ func writeBatch(ctx context.Context, dc driver.ConnPrepareContext, b *store.Batc
 		rejected=rejected+?, observations=observations+?, ipdb_id=COALESCE(ipdb_id, ?) WHERE id=?`, []int{0}, func(int) []driver.Value {
 		return []driver.Value{c.Records, c.Accepted, c.Duplicates, c.Rejected, c.Observations, num(b.IPDB), b.IngestID}
 	})
+}
+
+// sortedByKey returns the indexes of keys in key order, stable.
+func sortedByKey(keys []store.Key) []int {
+	idx := make([]int, len(keys))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return bytes.Compare(keys[idx[a]][:], keys[idx[b]][:]) < 0 })
+	return idx
 }
 
 // execEach runs one prepared statement for each item, with the arguments
