@@ -79,7 +79,7 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	}
 	defer s.close()
 	marking, _ := event.ParseTLP(e.cfg.TLP)
-	rep := ingestReport{Files: []ingestFile{}, Totals: ingestTotals{ByClassification: map[string]int64{}}}
+	rep := newIngestReport()
 	start = time.Now()
 	for _, path := range files.All() {
 		res, err := ingestOne(ctx, e, s, path, ingest.Options{Feed: feed.Options{TLP: &marking}, IPDB: s.geoID}, true)

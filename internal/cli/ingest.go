@@ -17,19 +17,37 @@ import (
 	"github.com/concord-cert/concord/internal/ingest"
 )
 
+// ingestCounts are the counters of `concord ingest --json`, per file and
+// in total.
+type ingestCounts struct {
+	Records          int64            `json:"records"`
+	Accepted         int64            `json:"accepted"`
+	Duplicates       int64            `json:"duplicates"`
+	Rejected         int64            `json:"rejected"`
+	Observations     int64            `json:"observations"`
+	ByClassification map[string]int64 `json:"by_classification"`
+}
+
+// add adds c's counters to t.
+func (t *ingestCounts) add(c ingestCounts) {
+	t.Records += c.Records
+	t.Accepted += c.Accepted
+	t.Duplicates += c.Duplicates
+	t.Rejected += c.Rejected
+	t.Observations += c.Observations
+	for k, v := range c.ByClassification {
+		t.ByClassification[k] += v
+	}
+}
+
 // ingestFile is one file's entry in `concord ingest --json`.
 type ingestFile struct {
-	Path              string           `json:"path"`
-	Format            string           `json:"format"`
-	Records           int64            `json:"records"`
-	Accepted          int64            `json:"accepted"`
-	Duplicates        int64            `json:"duplicates"`
-	Rejected          int64            `json:"rejected"`
-	Observations      int64            `json:"observations"`
-	ByClassification  map[string]int64 `json:"by_classification"`
-	Rejections        []ingestReject   `json:"rejections"`
-	RejectionsOmitted int64            `json:"rejections_omitted,omitempty"`
-	Error             string           `json:"error,omitempty"`
+	Path   string `json:"path"`
+	Format string `json:"format"`
+	ingestCounts
+	Rejections        []ingestReject `json:"rejections"`
+	RejectionsOmitted int64          `json:"rejections_omitted,omitempty"`
+	Error             string         `json:"error,omitempty"`
 }
 
 type ingestReject struct {
@@ -39,18 +57,17 @@ type ingestReject struct {
 
 // ingestTotals sums the files.
 type ingestTotals struct {
-	Files            int              `json:"files"`
-	Records          int64            `json:"records"`
-	Accepted         int64            `json:"accepted"`
-	Duplicates       int64            `json:"duplicates"`
-	Rejected         int64            `json:"rejected"`
-	Observations     int64            `json:"observations"`
-	ByClassification map[string]int64 `json:"by_classification"`
+	Files int `json:"files"`
+	ingestCounts
 }
 
 type ingestReport struct {
 	Files  []ingestFile `json:"files"`
 	Totals ingestTotals `json:"totals"`
+}
+
+func newIngestReport() ingestReport {
+	return ingestReport{Files: []ingestFile{}, Totals: ingestTotals{ingestCounts: ingestCounts{ByClassification: map[string]int64{}}}}
 }
 
 func runIngest(ctx context.Context, e *env, args []string) int {
@@ -93,7 +110,7 @@ func runIngest(ctx context.Context, e *env, args []string) int {
 	defer s.close()
 	limitMemory()
 
-	rep := ingestReport{Files: []ingestFile{}, Totals: ingestTotals{ByClassification: map[string]int64{}}}
+	rep := newIngestReport()
 	code := exitOK
 	for _, path := range files {
 		res, err := ingestOne(ctx, e, s, path, ingest.Options{Format: *format, Feed: fo, IPDB: s.geoID}, !*asJSON)
@@ -208,8 +225,11 @@ func progressLine(path string, size, read, records int64, elapsed time.Duration)
 func fileReport(r ingest.Result) ingestFile {
 	f := ingestFile{
 		Path: r.Path, Format: r.Format,
-		Records: r.Records, Accepted: r.Accepted, Duplicates: r.Duplicates, Rejected: r.Rejected, Observations: r.Observations,
-		ByClassification: r.ByClass, Rejections: []ingestReject{}, RejectionsOmitted: r.RejectionsOmitted,
+		ingestCounts: ingestCounts{
+			Records: r.Records, Accepted: r.Accepted, Duplicates: r.Duplicates, Rejected: r.Rejected, Observations: r.Observations,
+			ByClassification: r.ByClass,
+		},
+		Rejections: []ingestReject{}, RejectionsOmitted: r.RejectionsOmitted,
 	}
 	if f.ByClassification == nil {
 		f.ByClassification = map[string]int64{}
@@ -222,16 +242,8 @@ func fileReport(r ingest.Result) ingestFile {
 
 func (r *ingestReport) add(f ingestFile) {
 	r.Files = append(r.Files, f)
-	t := &r.Totals
-	t.Files++
-	t.Records += f.Records
-	t.Accepted += f.Accepted
-	t.Duplicates += f.Duplicates
-	t.Rejected += f.Rejected
-	t.Observations += f.Observations
-	for k, v := range f.ByClassification {
-		t.ByClassification[k] += v
-	}
+	r.Totals.Files++
+	r.Totals.add(f.ingestCounts)
 }
 
 func (e *env) writeIngest(rep ingestReport, asJSON bool) {

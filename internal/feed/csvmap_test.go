@@ -570,24 +570,7 @@ func BenchmarkCSVMap(b *testing.B) {
 	}
 	for _, r := range runs {
 		b.Run(r.format, func(b *testing.B) {
-			f, _ := Lookup(r.format)
-			b.SetBytes(int64(len(r.data)))
-			var events int
-			for b.Loop() {
-				dec, err := f.New(Options{Mapping: r.m})
-				if err != nil {
-					b.Fatal(err)
-				}
-				s := &feodoCountSink{}
-				if err := dec.Decode(b.Context(), bytes.NewReader(r.data), s); err != nil {
-					b.Fatal(err)
-				}
-				if s.events != n {
-					b.Fatalf("%d events, %d rejects", s.events, s.rejects)
-				}
-				events += s.events
-			}
-			b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "records/s")
+			benchDecoder(b, r.format, Options{Mapping: r.m}, r.data, n)
 		})
 	}
 }

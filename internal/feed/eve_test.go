@@ -242,14 +242,5 @@ func benchEVE(b *testing.B, keep func([]byte) bool) {
 			}
 		}
 	}
-	dec, _ := formats["eve"].New(Options{})
-	sink := &countSink{}
-	b.SetBytes(int64(input.Len()))
-	b.ResetTimer()
-	for b.Loop() {
-		if err := dec.Decode(b.Context(), bytes.NewReader(input.Bytes()), sink); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	benchDecoder(b, "eve", Options{}, input.Bytes(), n)
 }

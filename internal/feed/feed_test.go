@@ -146,3 +146,31 @@ type countSink struct{ events, rejects int }
 
 func (c *countSink) Event(*event.Event) error { c.events++; return nil }
 func (c *countSink) Reject(int64, string)     { c.rejects++ }
+
+// benchDecoder decodes data with a fresh decoder of the named format on
+// every iteration, fails on any rejection or on an event count other than
+// want (when want > 0), and reports records/s.
+func benchDecoder(b *testing.B, format string, opts Options, data []byte, want int) {
+	b.Helper()
+	f, err := Lookup(format)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	events := 0
+	for b.Loop() {
+		dec, err := f.New(opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s := &countSink{}
+		if err := dec.Decode(b.Context(), bytes.NewReader(data), s); err != nil {
+			b.Fatal(err)
+		}
+		if s.rejects > 0 || (want > 0 && s.events != want) {
+			b.Fatalf("%d events, %d rejects", s.events, s.rejects)
+		}
+		events += s.events
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "records/s")
+}

@@ -537,27 +537,7 @@ func BenchmarkFeodo(b *testing.B) {
 		data []byte
 	}{{"csv", csv.Bytes()}, {"json", js.Bytes()}} {
 		b.Run(in.name, func(b *testing.B) {
-			f, _ := Lookup("feodo")
-			b.SetBytes(int64(len(in.data)))
-			var events int
-			for b.Loop() {
-				dec, _ := f.New(Options{})
-				s := &feodoCountSink{}
-				if err := dec.Decode(b.Context(), bytes.NewReader(in.data), s); err != nil {
-					b.Fatal(err)
-				}
-				if s.events != n {
-					b.Fatalf("%d events, %d rejects", s.events, s.rejects)
-				}
-				events += s.events
-			}
-			b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "records/s")
+			benchDecoder(b, "feodo", Options{}, in.data, n)
 		})
 	}
 }
-
-// feodoCountSink counts without copying, as a store's batcher would.
-type feodoCountSink struct{ events, rejects int }
-
-func (s *feodoCountSink) Event(*event.Event) error { s.events++; return nil }
-func (s *feodoCountSink) Reject(int64, string)     { s.rejects++ }

@@ -781,28 +781,8 @@ func BenchmarkShadowserver(b *testing.B) {
 	}
 	for _, in := range inputs {
 		b.Run(in.name, func(b *testing.B) {
-			dec, err := formats["shadowserver"].New(Options{Report: in.report})
-			if err != nil {
-				b.Fatal(err)
-			}
-			sink := &shadowCountSink{}
-			b.SetBytes(int64(len(in.data)))
 			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := dec.Decode(context.Background(), bytes.NewReader(in.data), sink); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if sink.rejects != 0 {
-				b.Fatalf("%d rejects", sink.rejects)
-			}
-			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			benchDecoder(b, "shadowserver", Options{Report: in.report}, in.data, rows)
 		})
 	}
 }
-
-type shadowCountSink struct{ events, rejects int }
-
-func (s *shadowCountSink) Event(*event.Event) error { s.events++; return nil }
-func (s *shadowCountSink) Reject(int64, string)     { s.rejects++ }

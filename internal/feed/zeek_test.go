@@ -672,21 +672,7 @@ func BenchmarkZeek(b *testing.B) {
 		data []byte
 	}{{"tsv", tsv.Bytes()}, {"json", js}} {
 		b.Run(c.name, func(b *testing.B) {
-			f, _ := Lookup("zeek")
-			dec, _ := f.New(Options{Path: "conn.log"})
-			b.SetBytes(int64(len(c.data)))
-			var n int
-			for b.Loop() {
-				s := &countSink{}
-				if err := dec.Decode(b.Context(), bytes.NewReader(c.data), s); err != nil {
-					b.Fatal(err)
-				}
-				if s.rejects > 0 {
-					b.Fatalf("%d rejects", s.rejects)
-				}
-				n += s.events
-			}
-			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
+			benchDecoder(b, "zeek", Options{Path: "conn.log"}, c.data, 0)
 		})
 	}
 }
