@@ -145,6 +145,30 @@ type Reader interface {
 	// Facts returns the facts of the days from..to (inclusive), ordered by
 	// their key.
 	Facts(ctx context.Context, from, to int32) ([]Fact, error)
+	// EachFact calls fn with each fact of the days from..to in key order,
+	// without holding them all in memory. fn must not keep the pointer; an
+	// error from fn stops the scan and is returned.
+	EachFact(ctx context.Context, from, to int32, fn func(*Fact) error) error
+	// FeedDays returns how many events each feed stored for the days
+	// from..to, per IP database that enriched them.
+	FeedDays(ctx context.Context, from, to int32) ([]FeedCount, error)
+	// CountDistinct counts the distinct addresses of the facts q selects.
+	CountDistinct(ctx context.Context, q DistinctQuery) (int64, error)
+}
+
+// FeedCount is how many events a feed stored, enriched by one IP database.
+type FeedCount struct {
+	Feed         string
+	IPDB         string // "name@version"
+	Incidents    int64
+	Observations int64
+}
+
+// DistinctQuery selects facts for CountDistinct.
+type DistinctQuery struct {
+	From, To int32 // days, inclusive
+	Role     event.Role
+	CC       string // only addresses in this country, when set
 }
 
 // Ingests records ingest runs.

@@ -101,4 +101,23 @@ CREATE TABLE list_entries (
 	PRIMARY KEY (kind, lo, hi, valid_from)
 ) WITHOUT ROWID;
 `,
+	// 2: a per-day, per-feed count of stored events, so a report can say
+	// how many records of which feed its figures rest on, and which IP
+	// databases enriched them, without scanning events.
+	`
+CREATE TABLE feed_days (
+	day          INTEGER NOT NULL,
+	feed         TEXT    NOT NULL,
+	ipdb_id      INTEGER NOT NULL,
+	incidents    INTEGER NOT NULL,
+	observations INTEGER NOT NULL,
+	PRIMARY KEY (day, feed, ipdb_id)
+) WITHOUT ROWID;
+
+INSERT INTO feed_days (day, feed, ipdb_id, incidents, observations)
+	SELECT e.time / 86400000000, e.feed, COALESCE(i.ipdb_id, 0),
+		SUM(e.class IS NOT NULL), SUM(e.class IS NULL)
+	FROM events e LEFT JOIN ingests i ON i.id = e.ingest_id
+	GROUP BY 1, 2, 3;
+`,
 }

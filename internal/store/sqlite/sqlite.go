@@ -265,6 +265,9 @@ func writeBatch(ctx context.Context, dc driver.ConnPrepareContext, b *store.Batc
 	}); err != nil {
 		return fmt.Errorf("store: upsert facts: %w", err)
 	}
+	if err := writeFeedDays(ctx, dc, b, res.New); err != nil {
+		return fmt.Errorf("store: count feed days: %w", err)
+	}
 	if b.IngestID == 0 {
 		res.Counts = batchCounts(b, res.New)
 		return nil
@@ -279,6 +282,40 @@ func writeBatch(ctx context.Context, dc driver.ConnPrepareContext, b *store.Batc
 	return execEach(ctx, dc, `UPDATE ingests SET records=records+?, accepted=accepted+?, duplicates=duplicates+?,
 		rejected=rejected+?, observations=observations+?, ipdb_id=COALESCE(ipdb_id, ?) WHERE id=?`, []int{0}, func(int) []driver.Value {
 		return []driver.Value{c.Records, c.Accepted, c.Duplicates, c.Rejected, c.Observations, num(b.IPDB), b.IngestID}
+	})
+}
+
+// writeFeedDays adds the batch's new events to the per-day feed counts.
+func writeFeedDays(ctx context.Context, dc driver.ConnPrepareContext, b *store.Batch, isNew []bool) error {
+	type dayFeed struct {
+		day  int32
+		feed string
+	}
+	counts := map[dayFeed]*[2]int64{}
+	var order []dayFeed
+	for i, n := range isNew {
+		if !n {
+			continue
+		}
+		e := &b.Events[i]
+		k := dayFeed{store.DayOf(e.Time()), e.Feed.Name}
+		c := counts[k]
+		if c == nil {
+			c = new([2]int64)
+			counts[k] = c
+			order = append(order, k)
+		}
+		if e.Kind == event.Incident {
+			c[0]++
+		} else {
+			c[1]++
+		}
+	}
+	return execEach(ctx, dc, `INSERT INTO feed_days(day, feed, ipdb_id, incidents, observations) VALUES (?,?,?,?,?)
+		ON CONFLICT (day, feed, ipdb_id) DO UPDATE SET incidents = feed_days.incidents + excluded.incidents,
+		observations = feed_days.observations + excluded.observations`, order, func(k dayFeed) []driver.Value {
+		c := counts[k]
+		return []driver.Value{int64(k.day), k.feed, b.IPDB, c[0], c[1]}
 	})
 }
 
@@ -656,4 +693,63 @@ func (s *Store) Facts(ctx context.Context, from, to int32) ([]store.Fact, error)
 		out = append(out, f)
 	}
 	return out, rows.Err()
+}
+
+// EachFact implements store.Reader.
+func (s *Store) EachFact(ctx context.Context, from, to int32, fn func(*store.Fact) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT day, role, ip, class, malware, peer, feed, peer_cc, cc, asn, flags, events
+		FROM facts WHERE day BETWEEN ? AND ? ORDER BY day, role, ip, class, malware, peer, feed`, from, to)
+	if err != nil {
+		return fmt.Errorf("store: read facts: %w", err)
+	}
+	defer rows.Close()
+	var f store.Fact
+	var day, role, asn, flags int64
+	var ip, peer []byte
+	for rows.Next() {
+		if err := rows.Scan(&day, &role, &ip, &f.Class, &f.Malware, &peer, &f.Feed, &f.PeerCC, &f.CC, &asn, &flags, &f.Events); err != nil {
+			return fmt.Errorf("store: read facts: %w", err)
+		}
+		f.Day, f.Role, f.ASN, f.Flags = int32(day), event.Role(role), uint32(asn), event.Flags(flags)
+		f.IP, f.Peer = addrOf(ip), addrOf(peer)
+		if err := fn(&f); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// FeedDays implements store.Reader.
+func (s *Store) FeedDays(ctx context.Context, from, to int32) ([]store.FeedCount, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT f.feed, COALESCE(p.name, ''), SUM(f.incidents), SUM(f.observations)
+		FROM feed_days f LEFT JOIN ipdbs p ON p.id = f.ipdb_id
+		WHERE f.day BETWEEN ? AND ? GROUP BY 1, 2 ORDER BY 1, 2`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("store: read feed counts: %w", err)
+	}
+	defer rows.Close()
+	var out []store.FeedCount
+	for rows.Next() {
+		var c store.FeedCount
+		if err := rows.Scan(&c.Feed, &c.IPDB, &c.Incidents, &c.Observations); err != nil {
+			return nil, fmt.Errorf("store: read feed counts: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// CountDistinct implements store.Reader.
+func (s *Store) CountDistinct(ctx context.Context, q store.DistinctQuery) (int64, error) {
+	query := `SELECT COUNT(DISTINCT ip) FROM facts WHERE day BETWEEN ? AND ? AND role = ?`
+	args := []any{q.From, q.To, int64(q.Role)}
+	if q.CC != "" {
+		query += ` AND cc = ?`
+		args = append(args, q.CC)
+	}
+	var n int64
+	if err := s.db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count distinct addresses: %w", err)
+	}
+	return n, nil
 }

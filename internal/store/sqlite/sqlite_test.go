@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/concord-cert/concord/internal/store"
@@ -49,5 +51,47 @@ func TestRefusesNewerSchema(t *testing.T) {
 	s.Close()
 	if _, err := Open(ctx, path); err == nil {
 		t.Fatal("opened a database from a newer concord")
+	}
+}
+
+// A database from before feed_days existed gets it filled from its events.
+func TestMigrationBackfillsFeedDays(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`,
+		migrations[0],
+		`INSERT INTO schema_migrations VALUES (1, 0)`,
+		`INSERT INTO ipdbs(id, name, loaded) VALUES (7, 'old-db@1', 0)`,
+		`INSERT INTO ingests(id, ipdb_id, path, format, feed, started, status) VALUES (1, 7, 'x', 'eve', '', 0, 'done')`,
+		`INSERT INTO events(key, class, time, feed, tlp, ingest_id, doc) VALUES
+			(x'01', 'malicious-code/c2-server', 86400000000 * 19794 + 5, 'feodo-tracker', 2, 1, x'00'),
+			(x'02', NULL, 86400000000 * 19794 + 6, 'feodo-tracker', 2, 1, x'00'),
+			(x'03', NULL, 86400000000 * 19795, 'suricata', 2, NULL, x'00')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.FeedDays(ctx, 19794, 19795)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.FeedCount{
+		{Feed: "feodo-tracker", IPDB: "old-db@1", Incidents: 1, Observations: 1},
+		{Feed: "suricata", Observations: 1},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("feed days %+v, want %+v", got, want)
 	}
 }

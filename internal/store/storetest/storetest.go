@@ -25,6 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DuplicatesAreCountedNotStored", testDuplicates},
 		{"EventRoundTripsThroughDocument", testDocument},
 		{"FactsFollowRolesAndSkipDuplicates", testFacts},
+		{"FactQueries", testFactQueries},
 		{"IngestRunsKeepProgressAndRejections", testIngests},
 		{"IPDatabases", testIPDBs},
 		{"ListPeriodsMerge", testLists},
@@ -277,5 +278,49 @@ func testDigest(t *testing.T, s store.Store) {
 	write(t, s, batchOf(c2Event(1), flowEvent(1), c2Event(2)))
 	if d2, _ := s.Digest(ctx); d2 != d1 {
 		t.Fatal("digest changed when only duplicates were written")
+	}
+}
+
+func testFactQueries(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	day := store.DayOf(t0)
+	b := batchOf(c2Event(1), c2Event(2), flowEvent(1), flowEvent(2))
+	b.IPDB, _ = s.RegisterIPDB(ctx, "test-db@1", nil, false)
+	write(t, s, b)
+	write(t, s, batchOf(c2Event(1))) // a duplicate changes no count
+
+	var streamed []store.Fact
+	if err := s.EachFact(ctx, day, day, func(f *store.Fact) error {
+		streamed = append(streamed, *f)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := s.Facts(ctx, day, day)
+	if !reflect.DeepEqual(streamed, all) {
+		t.Fatalf("EachFact gave %+v, Facts %+v", streamed, all)
+	}
+	for _, c := range []struct {
+		q    store.DistinctQuery
+		want int64
+	}{
+		{store.DistinctQuery{From: day, To: day, Role: event.RoleC2}, 1},
+		{store.DistinctQuery{From: day, To: day, Role: event.RoleInfected}, 2},
+		{store.DistinctQuery{From: day, To: day, Role: event.RoleInfected, CC: "PL"}, 2},
+		{store.DistinctQuery{From: day, To: day, Role: event.RoleInfected, CC: "DE"}, 0},
+		{store.DistinctQuery{From: day + 1, To: day + 9, Role: event.RoleC2}, 0},
+	} {
+		got, err := s.CountDistinct(ctx, c.q)
+		if err != nil || got != c.want {
+			t.Errorf("CountDistinct(%+v) = %d, %v; want %d", c.q, got, err, c.want)
+		}
+	}
+	feeds, err := s.FeedDays(ctx, day, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.FeedCount{{Feed: "suricata", IPDB: "test-db@1", Incidents: 2, Observations: 2}}
+	if !reflect.DeepEqual(feeds, want) {
+		t.Fatalf("FeedDays = %+v, want %+v", feeds, want)
 	}
 }
