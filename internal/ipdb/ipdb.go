@@ -2,8 +2,8 @@ package ipdb
 
 import (
 	"encoding/binary"
-	"sync"
 	"net/netip"
+	"sync"
 	"time"
 )
 
