@@ -41,6 +41,7 @@ type env struct {
 func commands() []command {
 	return []command{
 		{"ingest", "read feed and sensor files into the database", runIngest},
+		{"report", "statistics for a period: C&C servers, controlled hosts, attack sources, relay share", runReport},
 		{"lookup", "show country, AS and relay flags of IP addresses", runLookup},
 		{"lists", "import relay and hosting lists (tor, proxy, vpn, hosting, sinkhole)", runLists},
 		{"ipdb", "show or replace the IP-to-country and IP-to-AS database", runIPDB},

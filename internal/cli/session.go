@@ -19,6 +19,7 @@ type session struct {
 	geoID  int64
 	lists  *enrich.Index
 	nLists int
+	c2     *enrich.C2Index
 }
 
 // openStore opens the database at path.
@@ -44,6 +45,11 @@ func openSession(ctx context.Context, path string) (*session, error) {
 		return nil, err
 	}
 	s.lists, s.nLists = enrich.NewIndex(entries), len(entries)
+	s.c2 = enrich.NewC2Index()
+	if err := st.EachC2(ctx, s.c2.Add); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -74,6 +80,8 @@ func (s *session) loadGeo(ctx context.Context) error {
 	return nil
 }
 
-func (s *session) enricher() *enrich.Enricher { return enrich.New(s.geo, s.lists) }
+// enricher returns an Enricher for one ingest; the C&C index it shares
+// learns the servers each ingest sees, for the next files of the run.
+func (s *session) enricher() *enrich.Enricher { return enrich.New(s.geo, s.lists).WithC2(s.c2) }
 
 func (s *session) close() error { return s.st.Close() }

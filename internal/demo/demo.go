@@ -28,8 +28,8 @@ type Options struct {
 	Home string
 	// EVE is the number of EVE records (default 20,000).
 	EVE int
-	// Start and Days give the period covered (default: 30 days from
-	// 2026-10-01, fixed so that the quickstart's output is reproducible).
+	// Start and Days give the period covered (default: October 2026,
+	// fixed so that the quickstart's output is reproducible).
 	Start time.Time
 	Days  int
 	// Seed makes a different but equally deterministic data set.
@@ -62,7 +62,7 @@ func Generate(geo *ipdb.DB, opts Options) (Files, error) {
 		opts.Start = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	}
 	if opts.Days <= 0 {
-		opts.Days = 30
+		opts.Days = 31
 	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return Files{}, fmt.Errorf("demo: %w", err)

@@ -17,6 +17,7 @@ type Enricher struct {
 	geo   *ipdb.DB
 	geoID string
 	lists *Index
+	c2    *C2Index
 	cache [cacheSize]cacheEntry
 }
 
@@ -39,6 +40,13 @@ func New(geo *ipdb.DB, lists *Index) *Enricher {
 	return &Enricher{geo: geo, geoID: geo.ID(), lists: lists}
 }
 
+// WithC2 makes the enricher link observations to known C&C servers (see
+// C2Index.LinkC2) and learn new ones from the incidents it sees.
+func (en *Enricher) WithC2(x *C2Index) *Enricher {
+	en.c2 = x
+	return en
+}
+
 // Enrich fills the enrichment fields of both endpoints and records the
 // database that answered. Flags set by the decoder (a sinkhole report says
 // its destination is a sinkhole) are kept.
@@ -47,6 +55,9 @@ func (en *Enricher) Enrich(e *event.Event) {
 	en.endpoint(&e.Source, t)
 	en.endpoint(&e.Destination, t)
 	e.IPDB = en.geoID
+	if en.c2 != nil {
+		en.c2.LinkC2(e)
+	}
 }
 
 func (en *Enricher) endpoint(ep *event.Endpoint, t time.Time) {

@@ -45,7 +45,14 @@ func (h *Hasher) Sum(e *Event) [HashSize]byte {
 		b = binary.AppendUvarint(b, uint64(ep.Port))
 		b = appendField(b, ep.FQDN)
 		b = appendField(b, ep.URL)
-		b = append(b, byte(ep.Role))
+		if e.Kind == Observation {
+			// An observation's roles are Concord's inference (a flow to a
+			// known C&C server), not the feed's: they must not make the
+			// same flow hash differently once the server becomes known.
+			b = append(b, 0)
+		} else {
+			b = append(b, byte(ep.Role))
+		}
 	}
 	b = appendField(b, e.Malware)
 	b = appendField(b, e.Transport)

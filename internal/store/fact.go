@@ -63,7 +63,14 @@ func DayTime(day int32) time.Time {
 // peer) and the server as a C&C server, each under the class that describes
 // it, whatever the record's own class. Targets of attacks are not facts:
 // statistics count sources, C&C servers and the hosts they control.
+//
+// An observation yields a fact only when enrichment linked it to a known
+// C&C server (a flow from a host to one): the host, as an infected host with
+// the server as its peer.
 func AppendFacts(dst []Fact, e *event.Event) []Fact {
+	if e.Kind == event.Observation {
+		return appendLinkFact(dst, e)
+	}
 	if e.Kind != event.Incident {
 		return dst
 	}
@@ -86,6 +93,21 @@ func AppendFacts(dst []Fact, e *event.Event) []Fact {
 		dst = append(dst, f)
 	}
 	return dst
+}
+
+func appendLinkFact(dst []Fact, e *event.Event) []Fact {
+	host, c2 := &e.Source, &e.Destination
+	if host.Role != event.RoleInfected {
+		host, c2 = c2, host
+	}
+	if host.Role != event.RoleInfected || c2.Role != event.RoleC2 || !host.IP.IsValid() || !c2.IP.IsValid() {
+		return dst
+	}
+	return append(dst, Fact{
+		Day: DayOf(e.Time()), Role: event.RoleInfected, IP: host.IP, Class: event.ClassInfected.String(),
+		Malware: e.Malware, Feed: e.Feed.Name, CC: host.CC, ASN: host.ASN, Flags: host.Flags,
+		Peer: c2.IP, PeerCC: c2.CC, Events: 1,
+	})
 }
 
 // factClass is the class under which an address in role r is counted.

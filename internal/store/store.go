@@ -154,6 +154,9 @@ type Reader interface {
 	FeedDays(ctx context.Context, from, to int32) ([]FeedCount, error)
 	// CountDistinct counts the distinct addresses of the facts q selects.
 	CountDistinct(ctx context.Context, q DistinctQuery) (int64, error)
+	// EachC2 calls fn with every address stored as a C&C server and each
+	// day it was one, in no particular order.
+	EachC2(ctx context.Context, fn func(ip netip.Addr, day int32)) error
 }
 
 // FeedCount is how many events a feed stored, enriched by one IP database.

@@ -753,3 +753,21 @@ func (s *Store) CountDistinct(ctx context.Context, q store.DistinctQuery) (int64
 	}
 	return n, nil
 }
+
+// EachC2 implements store.Reader.
+func (s *Store) EachC2(ctx context.Context, fn func(ip netip.Addr, day int32)) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT ip, day FROM facts WHERE role = ?`, int64(event.RoleC2))
+	if err != nil {
+		return fmt.Errorf("store: read C&C servers: %w", err)
+	}
+	defer rows.Close()
+	var ip []byte
+	var day int64
+	for rows.Next() {
+		if err := rows.Scan(&ip, &day); err != nil {
+			return fmt.Errorf("store: read C&C servers: %w", err)
+		}
+		fn(addrOf(ip), int32(day))
+	}
+	return rows.Err()
+}
