@@ -26,6 +26,8 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	n := fs.Int("eve", 20000, "`number` of Suricata EVE records to generate")
 	home := fs.String("home", "PL", "`country` whose network the demo sensors watch")
 	seed := fs.Uint64("seed", 1, "random `seed`; the same seed gives the same files")
+	startS := fs.String("start", "2026-10-01", "first `day` the feeds cover")
+	days := fs.Int("days", 31, "`number` of days the feeds cover")
 	genOnly := fs.Bool("generate-only", false, "write the files and stop (for benchmarks)")
 	if _, err := parse(fs, args); err != nil {
 		return exitUsage
@@ -34,12 +36,17 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
+	first, err := time.Parse(time.DateOnly, *startS)
+	if err != nil || *days <= 0 {
+		return e.fail(exitUsage, "--start %q and --days %d must be a date and a positive number", *startS, *days)
+	}
 	start := time.Now()
-	files, err := demo.Generate(geo, demo.Options{Dir: *dir, Home: *home, EVE: *n, Seed: *seed})
+	files, err := demo.Generate(geo, demo.Options{Dir: *dir, Home: *home, EVE: *n, Seed: *seed, Start: first, Days: *days})
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
-	fmt.Fprintf(e.stdout, "Generated demo feeds in %s/ (%s) for a CERT watching %s's networks, October 2026:\n", *dir, time.Since(start).Round(time.Millisecond), *home)
+	fmt.Fprintf(e.stdout, "Generated demo feeds in %s/ (%s) for a CERT watching %s's networks, %s to %s:\n", *dir,
+		time.Since(start).Round(time.Millisecond), *home, first.Format(time.DateOnly), first.AddDate(0, 0, *days-1).Format(time.DateOnly))
 	for _, f := range append(files.All(), files.TorExits, files.Hosting) {
 		st, _ := os.Stat(f)
 		fmt.Fprintf(e.stdout, "  %-52s %9s\n", filepath.Base(f), humanBytes(st.Size()))
@@ -78,6 +85,9 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 		return e.fail(exitFailure, "%v", err)
 	}
 	defer s.close()
+	if err := s.loadLists(ctx, time.Time{}, time.Time{}); err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
 	marking, _ := event.ParseTLP(e.cfg.TLP)
 	rep := newIngestReport()
 	start = time.Now()
@@ -95,14 +105,14 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	if rep.Totals.Duplicates == rep.Totals.Records-rep.Totals.Rejected && rep.Totals.Records > 0 {
 		fmt.Fprintln(e.stdout, "Every record was already stored: ingesting the same input twice adds nothing.")
 	}
-	return e.demoSummary(ctx, s, *home, dbPath)
+	return e.demoSummary(ctx, s, *home, dbPath, first, first.AddDate(0, 0, *days-1))
 }
 
 // demoSummary shows what the store now knows, in the terms the rest of
 // Concord works with: distinct addresses per role, and how many of the
 // "foreign attackers" were relays.
-func (e *env) demoSummary(ctx context.Context, s *session, home, dbPath string) int {
-	facts, err := s.st.Facts(ctx, store.DayOf(time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)), store.DayOf(time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)))
+func (e *env) demoSummary(ctx context.Context, s *session, home, dbPath string, from, to time.Time) int {
+	facts, err := s.st.Facts(ctx, store.DayOf(from), store.DayOf(to))
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
@@ -116,7 +126,7 @@ func (e *env) demoSummary(ctx context.Context, s *session, home, dbPath string) 
 		roles[f.Role][f.IP] |= f.Flags
 		cc[f.IP] = f.CC
 	}
-	fmt.Fprintf(e.stdout, "\nDistinct addresses stored (unit: IP addresses, all days):\n")
+	fmt.Fprintf(e.stdout, "\nDistinct addresses stored, %s to %s (unit: IP addresses):\n", from.Format(time.DateOnly), to.Format(time.DateOnly))
 	c2ByCC := map[string]int{}
 	for ip := range roles[event.RoleC2] {
 		c2ByCC[cc[ip]]++
@@ -153,7 +163,7 @@ func (e *env) demoSummary(ctx context.Context, s *session, home, dbPath string) 
 			c2 = ip
 		}
 	}
-	at := time.Date(2026, 10, 15, 12, 0, 0, 0, time.UTC)
+	at := from.Add(to.Sub(from) / 2)
 	var args []string
 	for _, ip := range []netip.Addr{torScanner, c2} {
 		if ip.IsValid() {
@@ -162,7 +172,7 @@ func (e *env) demoSummary(ctx context.Context, s *session, home, dbPath string) 
 	}
 	if len(args) > 0 {
 		fmt.Fprintf(e.stdout, "\n$ concord lookup --db %s --at %s %s\n", dbPath, at.Format(time.DateOnly), strings.Join(args, " "))
-		en := s.enricher()
+		en := enrich.New(s.geo, s.lists)
 		lw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(lw, "ip\tcountry\tasn\tas name\tflags")
 		for _, a := range args {

@@ -108,6 +108,9 @@ func runIngest(ctx context.Context, e *env, args []string) int {
 		return e.fail(exitFailure, "%v", err)
 	}
 	defer s.close()
+	if err := s.loadLists(ctx, time.Time{}, time.Time{}); err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
 	limitMemory()
 
 	rep := newIngestReport()
@@ -168,12 +171,16 @@ func ingestOne(ctx context.Context, e *env, s *session, path string, opts ingest
 		}
 		r = f
 	}
+	en, err := s.enricher(ctx)
+	if err != nil {
+		return ingest.Result{Path: path}, err
+	}
 	prog := &ingest.Progress{}
 	stop := func() {}
 	if interactive && isTerminal(e.stderr) {
 		stop = e.showProgress(path, size, prog)
 	}
-	res, err := ingest.Run(ctx, s.st, s.enricher(), path, r, opts, prog)
+	res, err := ingest.Run(ctx, s.st, en, path, r, opts, prog)
 	stop()
 	return res, err
 }

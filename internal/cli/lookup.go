@@ -57,6 +57,9 @@ func runLookup(ctx context.Context, e *env, args []string) int {
 			return e.fail(exitFailure, "%v", err)
 		}
 		defer s.close()
+		if err := s.loadLists(ctx, when.Add(-24*time.Hour), when.Add(24*time.Hour)); err != nil {
+			return e.fail(exitFailure, "%v", err)
+		}
 		geo, lists = s.geo, s.lists
 	} else if geo, err = ipdb.Default(); err != nil {
 		return e.fail(exitFailure, "%v", err)

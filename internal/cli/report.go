@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/concord-cert/concord/internal/enrich"
 	"github.com/concord-cert/concord/internal/stats"
 )
 
@@ -64,32 +63,30 @@ func runReport(ctx context.Context, e *env, args []string) int {
 		return e.fail(exitUsage, "--bucket %q: use day, week or month", *bucket)
 	}
 
-	s, err := openSession(ctx, *db)
+	// The relay lists valid in the period load while the facts are scanned;
+	// the IP database is not needed (facts carry their country and AS).
+	st, err := openStore(ctx, *db)
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
-	defer s.close()
-	entries, err := s.st.ListEntries(ctx)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	kinds := map[string]int{}
-	for _, en := range entries {
-		for _, name := range en.Kind.Names() {
-			kinds[name]++
-		}
-	}
-	var listKinds []stats.ListKind
-	for _, k := range sortedKeys(kinds) {
-		listKinds = append(listKinds, stats.ListKind{Kind: k, Entries: kinds[k]})
-	}
+	defer st.Close()
+	s := &session{st: st}
 	r, err := stats.Compute(ctx, stats.Inputs{
-		Store: s.st, Lists: enrich.NewIndex(entries), ASName: s.geo.ASName, ListKinds: listKinds,
+		Store: st,
+		Lists: func(ctx context.Context) (stats.RelayLists, []stats.ListKind, error) {
+			if err := s.loadLists(ctx, from, to.Add(24*time.Hour-time.Second)); err != nil {
+				return nil, nil, err
+			}
+			var kinds []stats.ListKind
+			for _, k := range sortedKeys(s.listKinds) {
+				kinds = append(kinds, stats.ListKind{Kind: k, Entries: s.listKinds[k]})
+			}
+			return s.lists, kinds, nil
+		},
 	}, stats.Options{From: from, To: to, Home: *home, Bucket: *bucket, Generated: gen})
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
-
 	if *format == "csv" && *out != "" {
 		if st, err := os.Stat(*out); (err == nil && st.IsDir()) || strings.HasSuffix(*out, "/") {
 			if err := stats.WriteCSVDir(*out, r); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/concord-cert/concord/internal/enrich"
 	"github.com/concord-cert/concord/internal/ipdb"
@@ -19,7 +20,9 @@ type session struct {
 	geoID  int64
 	lists  *enrich.Index
 	nLists int
-	c2     *enrich.C2Index
+	// listKinds counts the loaded entries by kind name ("tor-exit", ...).
+	listKinds map[string]int
+	c2        *enrich.C2Index
 }
 
 // openStore opens the database at path.
@@ -27,8 +30,8 @@ func openStore(ctx context.Context, path string) (store.Store, error) {
 	return sqlite.Open(ctx, path)
 }
 
-// openSession opens the database and loads the active IP database and the
-// relay lists.
+// openSession opens the database and loads the active IP database; the
+// relay lists are loaded by loadLists, for the commands that use them.
 func openSession(ctx context.Context, path string) (*session, error) {
 	st, err := openStore(ctx, path)
 	if err != nil {
@@ -39,18 +42,26 @@ func openSession(ctx context.Context, path string) (*session, error) {
 		st.Close()
 		return nil, err
 	}
-	entries, err := st.ListEntries(ctx)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	s.lists, s.nLists = enrich.NewIndex(entries), len(entries)
-	s.c2 = enrich.NewC2Index()
-	if err := st.EachC2(ctx, s.c2.Add); err != nil {
-		st.Close()
-		return nil, err
-	}
 	return s, nil
+}
+
+// loadLists indexes the relay-list entries valid at some time between from
+// and to (zero times: all of them) and counts them by kind.
+func (s *session) loadLists(ctx context.Context, from, to time.Time) error {
+	var b enrich.IndexBuilder
+	kinds := map[string]int{}
+	n := 0
+	if err := s.st.EachListRange(ctx, from, to, func(r store.ListRange) {
+		b.Add(r)
+		n++
+		for _, name := range r.Kind.Names() {
+			kinds[name]++
+		}
+	}); err != nil {
+		return err
+	}
+	s.lists, s.nLists, s.listKinds = b.Index(), n, kinds
+	return nil
 }
 
 // loadGeo picks the operator's database when one was loaded, the embedded
@@ -80,8 +91,18 @@ func (s *session) loadGeo(ctx context.Context) error {
 	return nil
 }
 
-// enricher returns an Enricher for one ingest; the C&C index it shares
-// learns the servers each ingest sees, for the next files of the run.
-func (s *session) enricher() *enrich.Enricher { return enrich.New(s.geo, s.lists).WithC2(s.c2) }
+// enricher returns an Enricher for one ingest. The C&C index it links flows
+// with is loaded on first use (only ingests need it) and learns the servers
+// each ingest sees, for the next files of the run.
+func (s *session) enricher(ctx context.Context) (*enrich.Enricher, error) {
+	if s.c2 == nil {
+		x := enrich.NewC2Index()
+		if err := s.st.EachC2(ctx, x.Add); err != nil {
+			return nil, err
+		}
+		s.c2 = x
+	}
+	return enrich.New(s.geo, s.lists).WithC2(s.c2), nil
+}
 
 func (s *session) close() error { return s.st.Close() }

@@ -180,17 +180,22 @@ func newWorld(geo *ipdb.DB, opts Options) (*world, error) {
 	if len(pools[opts.Home]) == 0 {
 		return nil, fmt.Errorf("demo: the IP database has no IPv4 ranges for home country %q", opts.Home)
 	}
-	// The monitored network: a few hundred hosts in a few home networks.
-	for range 600 {
+	// Populations grow with the volume asked for, roughly as a national
+	// sensor network's do: more traffic, more hosts, scanners and servers.
+	nHome := 600 + opts.EVE/500
+	nScanners := 400 + opts.EVE/50
+	nC2 := 240 + opts.EVE/2000
+	// The monitored network: hosts in the home country's networks.
+	for range nHome {
 		w.home = append(w.home, pick(opts.Home))
 	}
 	w.resolver = pick(opts.Home)
-	w.infected = w.home[:90]
+	w.infected = w.home[:nHome*15/100]
 	total := 0
 	for _, c := range c2Countries {
 		total += c.w
 	}
-	for i := range 240 {
+	for i := range nC2 {
 		n := w.rng.IntN(total)
 		cc := c2Countries[0].cc
 		for _, c := range c2Countries {
@@ -209,7 +214,7 @@ func newWorld(geo *ipdb.DB, opts Options) (*world, error) {
 		last := opts.Start.AddDate(0, 0, w.rng.IntN(opts.Days))
 		w.c2 = append(w.c2, c2Server{ip: ip, port: f.ports[w.rng.IntN(len(f.ports))], family: f.name, first: first, last: last})
 	}
-	for i := range 400 {
+	for i := range nScanners {
 		ip := pick(scannerCountries[i%len(scannerCountries)])
 		if ip.IsValid() {
 			w.scanners = append(w.scanners, ip)
@@ -229,7 +234,7 @@ func newWorld(geo *ipdb.DB, opts Options) (*world, error) {
 	for range 4 {
 		w.sinkhole = append(w.sinkhole, pick("US"))
 	}
-	for range 300 {
+	for range 300 + opts.EVE/1000 {
 		w.servers = append(w.servers, pick([]string{"US", "US", "DE", "NL", "IE", "FR", opts.Home, opts.Home}[w.rng.IntN(8)]))
 	}
 	return w, nil
@@ -282,8 +287,10 @@ func lower(s string) string {
 }
 
 // when returns a random moment in the period, denser in working hours.
-func (w *world) when() time.Time {
-	day := w.rng.IntN(w.opts.Days)
+func (w *world) when() time.Time { return w.whenOn(w.rng.IntN(w.opts.Days)) }
+
+// whenOn returns a random moment of the period's day-th day.
+func (w *world) whenOn(day int) time.Time {
 	sec := w.rng.IntN(86400)
 	if w.rng.IntN(3) > 0 {
 		sec = 7*3600 + w.rng.IntN(12*3600)

@@ -53,27 +53,37 @@ var eveMix = []struct {
 }
 
 func (w *world) writeEVE(out *bufio.Writer) error {
-	// Records are written in time order, as a sensor writes them.
-	times := make([]time.Time, w.opts.EVE)
-	for i := range times {
-		times[i] = w.when()
-	}
-	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+	// Records are written in time order, as a sensor writes them, one day
+	// at a time so that memory does not grow with the file.
 	var b []byte
-	for i, t := range times {
-		n := w.rng.IntN(1000)
-		kind := eveMix[len(eveMix)-1].kind
-		for _, m := range eveMix {
-			if n < m.permil {
-				kind = m.kind
-				break
-			}
-			n -= m.permil
+	var times []time.Time
+	i := 0
+	for day := 0; day < w.opts.Days; day++ {
+		n := w.opts.EVE / w.opts.Days
+		if day < w.opts.EVE%w.opts.Days {
+			n++
 		}
-		b = w.eveRecord(b[:0], kind, t, int64(1_000_000_000_000+i*7919))
-		b = append(b, '\n')
-		if _, err := out.Write(b); err != nil {
-			return err
+		times = times[:0]
+		for range n {
+			times = append(times, w.whenOn(day))
+		}
+		sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+		for _, t := range times {
+			k := w.rng.IntN(1000)
+			kind := eveMix[len(eveMix)-1].kind
+			for _, m := range eveMix {
+				if k < m.permil {
+					kind = m.kind
+					break
+				}
+				k -= m.permil
+			}
+			b = w.eveRecord(b[:0], kind, t, int64(1_000_000_000_000+i*7919))
+			b = append(b, '\n')
+			if _, err := out.Write(b); err != nil {
+				return err
+			}
+			i++
 		}
 	}
 	return nil

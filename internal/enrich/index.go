@@ -38,52 +38,83 @@ type table6 struct {
 
 type period struct {
 	kind     event.Flags
-	from, to int64 // unix seconds, inclusive; math extremes when unbounded
+	from, to int64 // unix seconds, inclusive; store.SinceEver/UntilEver when unbounded
 }
-
-const (
-	minTime = -1 << 62
-	maxTime = 1 << 62
-)
 
 // NewIndex builds an index over entries.
 func NewIndex(entries []store.ListEntry) *Index {
-	ix := &Index{}
-	by4 := map[int]map[uint32][]period{}
-	by6 := map[int]map[[2]uint64][]period{}
+	var b IndexBuilder
 	for _, e := range entries {
-		p := period{kind: e.Kind, from: minTime, to: maxTime}
+		r := store.ListRange{Kind: e.Kind, Lo: e.Range.Lo, Hi: e.Range.Hi, From: store.SinceEver, To: store.UntilEver}
 		if !e.From.IsZero() {
-			p.from = e.From.Unix()
+			r.From = e.From.Unix()
 		}
 		if !e.To.IsZero() {
-			p.to = e.To.Unix()
+			r.To = e.To.Unix()
 		}
-		for _, pfx := range rangePrefixes(e.Range.Lo, e.Range.Hi) {
-			ix.n++
-			if pfx.Addr().Is4() {
-				m := by4[pfx.Bits()]
-				if m == nil {
-					m = map[uint32][]period{}
-					by4[pfx.Bits()] = m
-				}
-				k := key4(pfx.Addr())
-				m[k] = append(m[k], p)
-				continue
-			}
-			m := by6[pfx.Bits()]
-			if m == nil {
-				m = map[[2]uint64][]period{}
-				by6[pfx.Bits()] = m
-			}
-			k := key6(pfx.Addr())
-			m[k] = append(m[k], p)
-		}
+		b.Add(r)
 	}
-	for bits, m := range by4 {
+	return b.Index()
+}
+
+// IndexBuilder builds an Index from list ranges one at a time, so that a
+// large list never exists twice in memory. The zero IndexBuilder is ready.
+type IndexBuilder struct {
+	by4 map[int]map[uint32][]period
+	by6 map[int]map[[2]uint64][]period
+	n   int
+}
+
+// Add indexes one range.
+func (b *IndexBuilder) Add(r store.ListRange) {
+	if b.by4 == nil {
+		b.by4 = map[int]map[uint32][]period{}
+		b.by6 = map[int]map[[2]uint64][]period{}
+	}
+	p := period{kind: r.Kind, from: r.From, to: r.To}
+	if r.Lo.Is4() && r.Hi.Is4() {
+		// IPv4 ranges split with integer arithmetic: no allocation per
+		// block, which matters for lists of tens of thousands of ranges.
+		lo, hi := uint64(key4(r.Lo)), uint64(key4(r.Hi))
+		for lo <= hi {
+			bits := 32
+			for bits > 0 {
+				size := uint64(1) << (32 - bits + 1)
+				if lo%size != 0 || lo+size-1 > hi {
+					break
+				}
+				bits--
+			}
+			m := b.by4[bits]
+			if m == nil {
+				m = map[uint32][]period{}
+				b.by4[bits] = m
+			}
+			m[uint32(lo)] = append(m[uint32(lo)], p)
+			b.n++
+			lo += uint64(1) << (32 - bits)
+		}
+		return
+	}
+	for _, pfx := range rangePrefixes(r.Lo, r.Hi) {
+		m := b.by6[pfx.Bits()]
+		if m == nil {
+			m = map[[2]uint64][]period{}
+			b.by6[pfx.Bits()] = m
+		}
+		k := key6(pfx.Addr())
+		m[k] = append(m[k], p)
+		b.n++
+	}
+}
+
+// Index returns the index built so far; the builder must not be used after.
+func (b *IndexBuilder) Index() *Index {
+	ix := &Index{n: b.n}
+	for bits, m := range b.by4 {
 		ix.v4 = append(ix.v4, table4{mask: mask4(bits), entries: m})
 	}
-	for bits, m := range by6 {
+	for bits, m := range b.by6 {
 		ix.v6 = append(ix.v6, table6{bits: bits, entries: m})
 	}
 	sort.Slice(ix.v4, func(i, j int) bool { return ix.v4[i].mask > ix.v4[j].mask })

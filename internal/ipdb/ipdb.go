@@ -3,7 +3,6 @@ package ipdb
 import (
 	"encoding/binary"
 	"net/netip"
-	"sync"
 	"time"
 )
 
@@ -50,16 +49,6 @@ type DB struct {
 	v4     table4
 	v6     table6
 	values []Result // values[0] is the zero Result
-
-	asNamesOnce sync.Once
-	asNames     map[uint32]string
-}
-
-// ASName returns the name of autonomous system asn as the database spells
-// it, or "" when the database does not know it.
-func (db *DB) ASName(asn uint32) string {
-	db.asNamesOnce.Do(func() { db.asNames = db.names() })
-	return db.asNames[asn]
 }
 
 // ID returns "name@version", the label recorded on every event the DB

@@ -32,16 +32,3 @@ func TestRangesAgreeWithLookup(t *testing.T) {
 		t.Fatalf("Ranges yielded %d/%d, Info says %d/%d", n4, n6, in.Ranges4, in.Ranges6)
 	}
 }
-
-func TestASName(t *testing.T) {
-	db, err := Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := db.ASName(13335); got != "Cloudflare, Inc." {
-		t.Errorf("AS13335 = %q", got)
-	}
-	if got := db.ASName(4294967295); got != "" {
-		t.Errorf("unknown AS = %q", got)
-	}
-}

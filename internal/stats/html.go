@@ -75,7 +75,7 @@ func WriteHTML(w io.Writer, r *Report, top int) error {
 
 	bars = nil
 	for _, c := range r.InfectedHosts.ByControllerCountry[:rows(len(r.InfectedHosts.ByControllerCountry))] {
-		bars = append(bars, barRow{countryLabel(c.Country), c.Share, fmt.Sprintf("%s hosts (%s of pairs, %s of hosts)", num(c.Count), pct(c.Share), pct(c.ShareOfHosts))})
+		bars = append(bars, barRow{countryLabel(c.Country), c.Share, fmt.Sprintf("%s (%s; %s of hosts)", num(c.Count), pct(c.Share), pct(c.ShareOfHosts))})
 	}
 	v.HostControllers = template.HTML(barChartSVG("Controlled hosts in "+r.Home+" by country of their C&C server", bars))
 	v.MoreControllers = len(r.InfectedHosts.ByControllerCountry) - rows(len(r.InfectedHosts.ByControllerCountry))

@@ -2,10 +2,13 @@ package stats
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/concord-cert/concord/internal/event"
@@ -35,15 +38,15 @@ type RelayLists interface {
 	Flags(a netip.Addr, t time.Time) event.Flags
 }
 
-// Inputs are where a report's figures come from.
+// Inputs are where a report's figures come from. Lists is a loader rather
+// than a value because loading the relay lists takes about as long as the
+// fact scans, and Compute runs it alongside them.
 type Inputs struct {
 	Store store.Reader
-	// Lists may be nil: then only the flags recorded at ingest count.
-	Lists RelayLists
-	// ASName names autonomous systems (the IP database in use); may be nil.
-	ASName func(asn uint32) string
-	// ListKinds summarizes the relay lists in use, for the methodology.
-	ListKinds []ListKind
+	// Lists loads the relay lists and says what they hold, for the
+	// methodology; nil means none, and then only the flags recorded at
+	// ingest count.
+	Lists func(context.Context) (RelayLists, []ListKind, error)
 }
 
 // ListKind is one kind of relay list and its size.
@@ -71,11 +74,24 @@ func Compute(ctx context.Context, in Inputs, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := newAccumulator(o.Home, in.Lists, buckets)
-	if err := in.Store.EachFact(ctx, from, to, a.add); err != nil {
+	var lists RelayLists
+	var kinds []ListKind
+	var listErr error
+	loaded := make(chan struct{})
+	go func() {
+		defer close(loaded)
+		if in.Lists != nil {
+			lists, kinds, listErr = in.Lists(ctx)
+		}
+	}()
+	a := newAccumulator(o.Home, buckets)
+	err = a.scan(ctx, in.Store, from, to)
+	<-loaded
+	if err = errors.Join(err, listErr); err != nil {
 		return nil, err
 	}
-	r := a.report(in.ASName)
+	a.applyLists(lists)
+	r := a.report()
 	r.Period = Period{From: o.From.Format(time.DateOnly), To: o.To.Format(time.DateOnly), Days: int(to-from) + 1}
 	r.Home = o.Home
 	r.TrendBucket = bucket
@@ -87,7 +103,7 @@ func Compute(ctx context.Context, in Inputs, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.Methodology = methodology(o.Home, feeds, in.ListKinds)
+	r.Methodology = methodology(o.Home, feeds, kinds)
 	r.Cooperation = Cooperation{Note: "Requests for assistance are not recorded yet; this section will count requests sent and received, partner countries, cases assisted and turnaround once cooperation is tracked."}
 	return r, nil
 }
@@ -103,24 +119,32 @@ func defaultBucket(days int) string {
 	return "month"
 }
 
-// accumulator collects distinct addresses per role during the fact scan.
+// accumulator collects distinct addresses per role during the fact scans.
+// Each role has its own maps, filled by its own scan, so the three scans
+// run at once (on two cores the report takes about half as long); the
+// buckets and the relay lists are read-only.
 type accumulator struct {
 	home     string
-	lists    RelayLists
 	buckets  []bucketSpan
-	byDay    map[int32]int // day → bucket index, filled lazily
+	from     int32
+	bucketAt []int // bucket index of day from+i
 	c2       map[netip.Addr]*c2Server
 	infected map[netip.Addr]*host
 	attack   map[netip.Addr]*attacker
-	classes  []string       // attack classes seen, indexed by attacker.classes bits
+	classes  []string       // attack classes seen, indexed by attacker.classes
 	classIdx map[string]int // class → index
-	trend    []trendSets
+	// Per bucket, distinct addresses seen in it. Facts come in day order,
+	// so an address's buckets only grow: remembering the last bucket it
+	// was counted in is enough to count each (address, bucket) once.
+	trendC2, trendHosts, trendAttack []int
 }
 
 type c2Server struct {
-	cc      string
-	asn     uint32
-	malware []string
+	cc         string
+	asn        uint32
+	asName     string
+	malware    []string
+	lastBucket int
 }
 
 type host struct {
@@ -128,38 +152,59 @@ type host struct {
 	malware     []string
 	controllers []string // countries of the C&C servers it contacted
 	anyPeer     bool
+	lastBucket  int // counted as domestic in the trend
 }
 
 type attacker struct {
-	cc      string
-	classes []int
-	flags   event.Flags
+	cc         string
+	classes    []int
+	flags      event.Flags
+	days       []int32 // the days it was seen, for the relay lists
+	lastBucket int
 }
 
-type trendSets struct {
-	c2, infected, attack map[netip.Addr]struct{}
-}
-
-func newAccumulator(home string, lists RelayLists, buckets []bucketSpan) *accumulator {
+func newAccumulator(home string, buckets []bucketSpan) *accumulator {
 	a := &accumulator{
-		home: home, lists: lists, buckets: buckets, byDay: map[int32]int{},
+		home: home, buckets: buckets,
 		c2: map[netip.Addr]*c2Server{}, infected: map[netip.Addr]*host{}, attack: map[netip.Addr]*attacker{},
-		classIdx: map[string]int{},
-		trend:    make([]trendSets, len(buckets)),
+		classIdx:    map[string]int{},
+		trendC2:     make([]int, len(buckets)),
+		trendHosts:  make([]int, len(buckets)),
+		trendAttack: make([]int, len(buckets)),
 	}
-	for i := range a.trend {
-		a.trend[i] = trendSets{map[netip.Addr]struct{}{}, map[netip.Addr]struct{}{}, map[netip.Addr]struct{}{}}
+	if len(buckets) > 0 {
+		a.from = buckets[0].from
+		for i, b := range buckets {
+			for d := b.from; d <= b.to; d++ {
+				a.bucketAt = append(a.bucketAt, i)
+			}
+		}
 	}
 	return a
 }
 
-func (a *accumulator) bucketOf(day int32) int {
-	if i, ok := a.byDay[day]; ok {
-		return i
+func (a *accumulator) bucketOf(day int32) int { return a.bucketAt[day-a.from] }
+
+// scan reads the period's facts of each role concurrently.
+func (a *accumulator) scan(ctx context.Context, st store.Reader, from, to int32) error {
+	roles := []struct {
+		role event.Role
+		add  func(*store.Fact)
+	}{{event.RoleC2, a.addC2}, {event.RoleInfected, a.addInfected}, {event.RoleAttacker, a.addAttacker}}
+	errs := make([]error, len(roles))
+	var wg sync.WaitGroup
+	for i, r := range roles {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = st.EachFactOfRole(ctx, from, to, r.role, func(f *store.Fact) error {
+				r.add(f)
+				return nil
+			})
+		}()
 	}
-	i := sort.Search(len(a.buckets), func(i int) bool { return a.buckets[i].to >= day })
-	a.byDay[day] = i
-	return i
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func addString(list []string, s string) []string {
@@ -171,63 +216,81 @@ func addString(list []string, s string) []string {
 	return append(list, s)
 }
 
-// add takes one fact. Facts arrive in day order, so the last one seen for
-// an address carries its latest country and AS.
-func (a *accumulator) add(f *store.Fact) error {
-	b := a.bucketOf(f.Day)
-	switch f.Role {
-	case event.RoleC2:
-		s := a.c2[f.IP]
-		if s == nil {
-			s = &c2Server{}
-			a.c2[f.IP] = s
-		}
-		s.cc, s.asn = f.CC, f.ASN
-		s.malware = addString(s.malware, family(f.Malware))
-		a.trend[b].c2[f.IP] = struct{}{}
-	case event.RoleInfected:
-		h := a.infected[f.IP]
-		if h == nil {
-			h = &host{}
-			a.infected[f.IP] = h
-		}
-		h.cc = f.CC
-		h.malware = addString(h.malware, family(f.Malware))
-		if f.Peer.IsValid() {
-			h.anyPeer = true
-			h.controllers = addString(h.controllers, f.PeerCC)
-		}
-		if f.CC == a.home {
-			a.trend[b].infected[f.IP] = struct{}{}
-		}
-	case event.RoleAttacker:
-		at := a.attack[f.IP]
-		if at == nil {
-			at = &attacker{}
-			a.attack[f.IP] = at
-		}
-		at.cc = f.CC
-		ci, ok := a.classIdx[f.Class]
-		if !ok {
-			ci = len(a.classes)
-			a.classes = append(a.classes, f.Class)
-			a.classIdx[f.Class] = ci
-		}
-		found := false
-		for _, c := range at.classes {
-			found = found || c == ci
-		}
-		if !found {
-			at.classes = append(at.classes, ci)
-		}
-		at.flags |= f.Flags
-		if a.lists != nil {
-			// Midday of the fact's day: lists are dated to the day.
-			at.flags |= a.lists.Flags(f.IP, store.DayTime(f.Day).Add(12*time.Hour))
-		}
-		a.trend[b].attack[f.IP] = struct{}{}
+// Facts arrive in day order, so the last one seen for an address carries
+// its latest country and AS.
+
+func (a *accumulator) addC2(f *store.Fact) {
+	s := a.c2[f.IP]
+	if s == nil {
+		s = &c2Server{lastBucket: -1}
+		a.c2[f.IP] = s
 	}
-	return nil
+	s.cc, s.asn = f.CC, f.ASN
+	if f.ASName != "" {
+		s.asName = f.ASName
+	}
+	s.malware = addString(s.malware, family(f.Malware))
+	if b := a.bucketOf(f.Day); b != s.lastBucket {
+		a.trendC2[b]++
+		s.lastBucket = b
+	}
+}
+
+func (a *accumulator) addInfected(f *store.Fact) {
+	h := a.infected[f.IP]
+	if h == nil {
+		h = &host{lastBucket: -1}
+		a.infected[f.IP] = h
+	}
+	h.cc = f.CC
+	h.malware = addString(h.malware, family(f.Malware))
+	if f.Peer.IsValid() {
+		h.anyPeer = true
+		h.controllers = addString(h.controllers, f.PeerCC)
+	}
+	if b := a.bucketOf(f.Day); f.CC == a.home && b != h.lastBucket {
+		a.trendHosts[b]++
+		h.lastBucket = b
+	}
+}
+
+func (a *accumulator) addAttacker(f *store.Fact) {
+	at := a.attack[f.IP]
+	if at == nil {
+		at = &attacker{lastBucket: -1}
+		a.attack[f.IP] = at
+	}
+	at.cc = f.CC
+	ci, ok := a.classIdx[f.Class]
+	if !ok {
+		ci = len(a.classes)
+		a.classes = append(a.classes, f.Class)
+		a.classIdx[f.Class] = ci
+	}
+	if !slices.Contains(at.classes, ci) {
+		at.classes = append(at.classes, ci)
+	}
+	at.flags |= f.Flags
+	if n := len(at.days); n == 0 || at.days[n-1] != f.Day {
+		at.days = append(at.days, f.Day)
+	}
+	if b := a.bucketOf(f.Day); b != at.lastBucket {
+		a.trendAttack[b]++
+		at.lastBucket = b
+	}
+}
+
+// applyLists adds to each attack source the lists that held it on a day it
+// was seen (at midday: lists are dated to the day).
+func (a *accumulator) applyLists(lists RelayLists) {
+	if lists == nil {
+		return
+	}
+	for ip, at := range a.attack {
+		for _, d := range at.days {
+			at.flags |= lists.Flags(ip, store.DayTime(d).Add(12*time.Hour))
+		}
+	}
 }
 
 // family names a fact's malware for counting; facts without one are
@@ -239,13 +302,14 @@ func family(m string) string {
 	return m
 }
 
-func (a *accumulator) report(asName func(uint32) string) *Report {
+func (a *accumulator) report() *Report {
 	r := &Report{}
 
 	// C&C servers.
 	cs := &r.C2Servers
 	foreign := map[string]int{}
 	byASN := map[uint32]int{}
+	asNames := map[uint32]string{}
 	byMal := map[string]int{}
 	for _, s := range a.c2 {
 		cs.Total++
@@ -259,17 +323,16 @@ func (a *accumulator) report(asName func(uint32) string) *Report {
 			foreign[s.cc]++
 		}
 		byASN[s.asn]++
+		if s.asName != "" {
+			asNames[s.asn] = s.asName
+		}
 		for _, m := range s.malware {
 			byMal[m]++
 		}
 	}
 	cs.ByCountry = shares(foreign, cs.Abroad)
 	for asn, n := range byASN {
-		row := ASNCount{ASN: asn, Count: n}
-		if asName != nil && asn != 0 {
-			row.ASName = asName(asn)
-		}
-		cs.ByASN = append(cs.ByASN, row)
+		cs.ByASN = append(cs.ByASN, ASNCount{ASN: asn, ASName: asNames[asn], Count: n})
 	}
 	sort.Slice(cs.ByASN, func(i, j int) bool {
 		x, y := cs.ByASN[i], cs.ByASN[j]
@@ -365,10 +428,9 @@ func (a *accumulator) report(asName func(uint32) string) *Report {
 
 	// Trend.
 	for i, b := range a.buckets {
-		t := a.trend[i]
 		r.Trend = append(r.Trend, TrendBucket{
 			Bucket: b.label, From: store.DayTime(b.from).Format(time.DateOnly), To: store.DayTime(b.to).Format(time.DateOnly),
-			C2Servers: len(t.c2), InfectedHosts: len(t.infected), AttackSources: len(t.attack),
+			C2Servers: a.trendC2[i], InfectedHosts: a.trendHosts[i], AttackSources: a.trendAttack[i],
 		})
 	}
 	return r

@@ -24,13 +24,19 @@ func ep(ip, cc string, asn uint32) event.Endpoint {
 	return event.Endpoint{IP: netip.MustParseAddr(ip), CC: cc, ASN: asn}
 }
 
+func epAS(ip, cc string, asn uint32, name string) event.Endpoint {
+	e := ep(ip, cc, asn)
+	e.ASName = name
+	return e
+}
+
 // Addresses of the hand-computed scenario (home PL).
 var (
 	hostH1 = ep("192.0.2.1", "PL", 5617)
 	hostH2 = ep("192.0.2.2", "PL", 5617)
 	hostH3 = ep("192.0.2.3", "DE", 3320) // a foreign bot, later also an attack source
 	hostH4 = ep("192.0.2.4", "PL", 12741)
-	c2A    = ep("198.51.100.1", "US", 64500)
+	c2A    = epAS("198.51.100.1", "US", 64500, "Example Hosting US")
 	c2B    = ep("198.51.100.2", "NL", 64501)
 	c2C    = ep("198.51.100.3", "PL", 64502) // a domestic C&C
 	c2D    = ep("198.51.100.4", "US", 64500)
@@ -124,9 +130,10 @@ func (hostingList) Flags(a netip.Addr, t time.Time) event.Flags {
 func compute(t *testing.T, st store.Store, bucket string) *Report {
 	t.Helper()
 	r, err := Compute(context.Background(), Inputs{
-		Store: st, Lists: hostingList{},
-		ASName:    func(asn uint32) string { return map[uint32]string{64500: "Example Hosting US"}[asn] },
-		ListKinds: []ListKind{{Kind: "hosting", Entries: 1}},
+		Store: st,
+		Lists: func(context.Context) (RelayLists, []ListKind, error) {
+			return hostingList{}, []ListKind{{Kind: "hosting", Entries: 1}}, nil
+		},
 	}, Options{From: day(1), To: day(31), Home: "PL", Bucket: bucket, Generated: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package stats
 
 import (
 	"fmt"
-	"html"
 	"math"
 	"strings"
 )
@@ -19,7 +18,7 @@ type barRow struct {
 }
 
 const (
-	barWidth     = 640
+	barWidth     = 760
 	barLabelW    = 210
 	barRowH      = 22
 	barAreaW     = 300
@@ -176,5 +175,3 @@ func niceScale(max int) (step, top int) {
 	top = (max + step - 1) / step * step
 	return step, top
 }
-
-func esc(s string) string { return html.EscapeString(s) }

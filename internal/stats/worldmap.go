@@ -294,7 +294,7 @@ func WorldMapSVG(w io.Writer, values map[string]float64, o MapOptions) error {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %s %s" width="100%%" role="img" aria-labelledby="%s-t" aria-describedby="%s-d" font-family="sans-serif" font-size="%d">`,
-		num(wd.Width), num(height), "\x00", "\x00", fontSize)
+		coord(wd.Width), coord(height), "\x00", "\x00", fontSize)
 	p(`<title id="%s-t">%s</title>`, "\x00", esc(o.Title))
 	p(`<desc id="%s-d">%s</desc>`, "\x00", esc(describe(vals, br, format, o, home, homeName, len(wd.Countries), unmapped)))
 	p(`<defs><pattern id="%s-h" width="5" height="5" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">`+
@@ -327,7 +327,7 @@ func WorldMapSVG(w io.Writer, values map[string]float64, o MapOptions) error {
 	legend(p, br, format, o.Legend, homeName)
 
 	if len(unmapped) > 0 {
-		p(`<text x="%s" y="%s" text-anchor="middle" fill="#333">%s</text>`, num(wd.Width/2), num(wd.Height+15), esc("Too small to draw: "+unmappedList(unmapped, vals, format)))
+		p(`<text x="%s" y="%s" text-anchor="middle" fill="#333">%s</text>`, coord(wd.Width/2), coord(wd.Height+15), esc("Too small to draw: "+unmappedList(unmapped, vals, format)))
 	}
 	p(`</svg>`)
 
@@ -447,7 +447,7 @@ func esc(s string) string {
 	return b.String()
 }
 
-// num formats a coordinate with at most one decimal.
-func num(v float64) string {
+// coord formats a coordinate with at most one decimal.
+func coord(v float64) string {
 	return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64)
 }

@@ -27,6 +27,7 @@ type Fact struct {
 	Feed   string
 	CC     string
 	ASN    uint32
+	ASName string
 	Flags  event.Flags
 	Events int64
 }
@@ -85,7 +86,7 @@ func AppendFacts(dst []Fact, e *event.Event) []Fact {
 		}
 		f := Fact{
 			Day: day, Role: ep.Role, IP: ep.IP, Class: factClass(ep.Role, e.Class),
-			Malware: e.Malware, Feed: e.Feed.Name, CC: ep.CC, ASN: ep.ASN, Flags: ep.Flags, Events: 1,
+			Malware: e.Malware, Feed: e.Feed.Name, CC: ep.CC, ASN: ep.ASN, ASName: ep.ASName, Flags: ep.Flags, Events: 1,
 		}
 		if ep.Role == event.RoleInfected && other.Role == event.RoleC2 && other.IP.IsValid() {
 			f.Peer, f.PeerCC = other.IP, other.CC
@@ -105,7 +106,7 @@ func appendLinkFact(dst []Fact, e *event.Event) []Fact {
 	}
 	return append(dst, Fact{
 		Day: DayOf(e.Time()), Role: event.RoleInfected, IP: host.IP, Class: event.ClassInfected.String(),
-		Malware: e.Malware, Feed: e.Feed.Name, CC: host.CC, ASN: host.ASN, Flags: host.Flags,
+		Malware: e.Malware, Feed: e.Feed.Name, CC: host.CC, ASN: host.ASN, ASName: host.ASName, Flags: host.Flags,
 		Peer: c2.IP, PeerCC: c2.CC, Events: 1,
 	})
 }

@@ -8,6 +8,7 @@ package store
 import (
 	"context"
 	"errors"
+	"math"
 	"net/netip"
 	"time"
 
@@ -107,6 +108,21 @@ type ListEntry struct {
 	Source   string // the list or file it came from
 }
 
+// ListRange is a list entry in the compact form indexes are built from:
+// From and To are Unix seconds, inclusive, SinceEver and UntilEver when the
+// period is unbounded.
+type ListRange struct {
+	Kind     event.Flags
+	Lo, Hi   netip.Addr
+	From, To int64
+}
+
+// The bounds of an unbounded list period.
+const (
+	SinceEver int64 = math.MinInt64 / 2
+	UntilEver int64 = math.MaxInt64 / 2
+)
+
 // Range is an inclusive address range within one family.
 type Range struct{ Lo, Hi netip.Addr }
 
@@ -149,6 +165,11 @@ type Reader interface {
 	// without holding them all in memory. fn must not keep the pointer; an
 	// error from fn stops the scan and is returned.
 	EachFact(ctx context.Context, from, to int32, fn func(*Fact) error) error
+	// EachFactOfRole is EachFact for the facts of one role, with only the
+	// fields its statistics use filled: Day, IP and CC always; Malware, ASN
+	// and ASName for C&C servers; Malware, Peer and PeerCC for infected hosts;
+	// Class and Flags for the others. Scans may run concurrently.
+	EachFactOfRole(ctx context.Context, from, to int32, role event.Role, fn func(*Fact) error) error
 	// FeedDays returns how many events each feed stored for the days
 	// from..to, per IP database that enriched them.
 	FeedDays(ctx context.Context, from, to int32) ([]FeedCount, error)
@@ -207,6 +228,10 @@ type Lists interface {
 	ImportList(ctx context.Context, entries []ListEntry) (added, extended int, err error)
 	// ListEntries returns every entry, for building the in-memory index.
 	ListEntries(ctx context.Context) ([]ListEntry, error)
+	// EachListRange calls fn with each entry whose period overlaps from..to
+	// (zero times: every entry), in the compact form, for building an
+	// index without holding the entries.
+	EachListRange(ctx context.Context, from, to time.Time, fn func(ListRange)) error
 }
 
 // Store is everything a backend provides.

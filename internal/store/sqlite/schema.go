@@ -120,4 +120,10 @@ INSERT INTO feed_days (day, feed, ipdb_id, incidents, observations)
 	FROM events e LEFT JOIN ingests i ON i.id = e.ingest_id
 	GROUP BY 1, 2, 3;
 `,
+	// 3: the AS name beside the AS number, as the IP database spelled it
+	// when the fact was written, so reports need not load the database.
+	`ALTER TABLE facts ADD COLUMN as_name TEXT NOT NULL DEFAULT '';`,
+	// 4: the relay lists as one blob (store.EncodeListSnapshot), rewritten
+	// with every import, so loading them does not read row by row.
+	`CREATE TABLE list_snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), data BLOB NOT NULL);`,
 }

@@ -12,7 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
+	"io"
 	"net/netip"
 	"net/url"
 	"os"
@@ -159,8 +159,8 @@ const insertEvent = `INSERT INTO events (
 ) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 ON CONFLICT (key) DO NOTHING`
 
-const upsertFact = `INSERT INTO facts (day, role, ip, class, malware, peer, feed, peer_cc, cc, asn, flags, events)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+const upsertFact = `INSERT INTO facts (day, role, ip, class, malware, peer, feed, peer_cc, cc, asn, flags, events, as_name)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
 ON CONFLICT (day, role, ip, class, malware, peer, feed) DO UPDATE SET
 	events = facts.events + excluded.events,
 	flags = facts.flags | excluded.flags`
@@ -261,7 +261,7 @@ func writeBatch(ctx context.Context, dc driver.ConnPrepareContext, b *store.Batc
 	store.SortFacts(facts)
 	if err := execEach(ctx, dc, upsertFact, facts, func(f store.Fact) []driver.Value {
 		return []driver.Value{int64(f.Day), int64(f.Role), ipKey(f.IP), f.Class, f.Malware, ipKey(f.Peer), f.Feed,
-			f.PeerCC, f.CC, int64(f.ASN), int64(f.Flags), f.Events}
+			f.PeerCC, f.CC, int64(f.ASN), int64(f.Flags), f.Events, f.ASName}
 	}); err != nil {
 		return fmt.Errorf("store: upsert facts: %w", err)
 	}
@@ -316,6 +316,42 @@ func writeFeedDays(ctx context.Context, dc driver.ConnPrepareContext, b *store.B
 		observations = feed_days.observations + excluded.observations`, order, func(k dayFeed) []driver.Value {
 		c := counts[k]
 		return []driver.Value{int64(k.day), k.feed, b.IPDB, c[0], c[1]}
+	})
+}
+
+// eachRow runs a query on one connection and calls fn with each row's
+// values, reusing one value slice. It talks to the driver directly:
+// database/sql's per-row locking and conversions cost more than SQLite's
+// own work for the long scans statistics do. Values are int64, float64,
+// string, []byte or nil; a []byte is valid only during the call.
+func (s *Store) eachRow(ctx context.Context, query string, args []any, fn func(row []driver.Value) error) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		named := make([]driver.NamedValue, len(args))
+		for i, a := range args {
+			named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+		}
+		rows, err := dc.(driver.QueryerContext).QueryContext(ctx, query, named)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		row := make([]driver.Value, len(rows.Columns()))
+		for {
+			if err := rows.Next(row); err != nil {
+				if err == io.EOF {
+					return nil
+				}
+				return err
+			}
+			if err := fn(row); err != nil {
+				return err
+			}
+		}
 	})
 }
 
@@ -481,8 +517,8 @@ func (s *Store) ActiveIPDB(ctx context.Context) (store.IPDBRecord, error) {
 // Unbounded list periods are stored as these sentinels, so that the
 // columns stay NOT NULL and comparisons stay simple.
 const (
-	sinceEver = math.MinInt64 / 2
-	untilEver = math.MaxInt64 / 2
+	sinceEver = store.SinceEver
+	untilEver = store.UntilEver
 )
 
 func fromSec(t time.Time) int64 {
@@ -559,6 +595,9 @@ func (s *Store) ImportList(ctx context.Context, entries []store.ListEntry) (adde
 			return 0, 0, fmt.Errorf("store: import list: %w", err)
 		}
 	}
+	if err := writeListSnapshot(ctx, tx); err != nil {
+		return 0, 0, err
+	}
 	return added, extended, tx.Commit()
 }
 
@@ -572,30 +611,91 @@ func satAdd(a, b int64) int64 {
 
 // ListEntries implements store.Lists.
 func (s *Store) ListEntries(ctx context.Context) ([]store.ListEntry, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT kind, lo, hi, valid_from, valid_to, source FROM list_entries ORDER BY kind, lo, valid_from`)
+	return s.listEntries(ctx, sinceEver, untilEver)
+}
+
+// writeListSnapshot rewrites the list snapshot from the entries, inside
+// the transaction that changed them.
+func writeListSnapshot(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT kind, lo, hi, valid_from, valid_to FROM list_entries ORDER BY kind, lo, valid_from`)
+	if err != nil {
+		return fmt.Errorf("store: list snapshot: %w", err)
+	}
+	var ranges []store.ListRange
+	for rows.Next() {
+		var r store.ListRange
+		var kind int64
+		var lo, hi []byte
+		if err := rows.Scan(&kind, &lo, &hi, &r.From, &r.To); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: list snapshot: %w", err)
+		}
+		r.Kind, r.Lo, r.Hi = event.Flags(kind), addrOf(lo), addrOf(hi)
+		ranges = append(ranges, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: list snapshot: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO list_snapshot(id, data) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data`,
+		store.EncodeListSnapshot(ranges)); err != nil {
+		return fmt.Errorf("store: list snapshot: %w", err)
+	}
+	return nil
+}
+
+// EachListRange implements store.Lists. It reads the snapshot when there
+// is one, and the entries otherwise (a database from before snapshots
+// until its next import).
+func (s *Store) EachListRange(ctx context.Context, from, to time.Time, fn func(store.ListRange)) error {
+	var snap []byte
+	err := s.db.QueryRowContext(ctx, `SELECT data FROM list_snapshot WHERE id = 1`).Scan(&snap)
+	switch {
+	case err == nil:
+		if err := store.EachSnapshotRange(snap, fromSec(from), toSec(to), fn); err != nil {
+			return fmt.Errorf("%w: import any list again to rebuild it", err)
+		}
+		return nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("store: read lists: %w", err)
+	}
+	err = s.eachRow(ctx, `SELECT kind, lo, hi, valid_from, valid_to FROM list_entries WHERE valid_to >= ? AND valid_from <= ?`,
+		[]any{fromSec(from), toSec(to)}, func(row []driver.Value) error {
+			fn(store.ListRange{
+				Kind: event.Flags(asInt(row[0])), Lo: addrOf(asBytes(row[1])), Hi: addrOf(asBytes(row[2])),
+				From: asInt(row[3]), To: asInt(row[4]),
+			})
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("store: read lists: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) listEntries(ctx context.Context, from, to int64) ([]store.ListEntry, error) {
+	var out []store.ListEntry
+	err := s.eachRow(ctx, `SELECT kind, lo, hi, valid_from, valid_to, source FROM list_entries
+		WHERE valid_to >= ? AND valid_from <= ? ORDER BY kind, lo, valid_from`, []any{from, to},
+		func(row []driver.Value) error {
+			e := store.ListEntry{
+				Kind:   event.Flags(asInt(row[0])),
+				Range:  store.Range{Lo: addrOf(asBytes(row[1])), Hi: addrOf(asBytes(row[2]))},
+				Source: asString(row[5]),
+			}
+			if v := asInt(row[3]); v != sinceEver {
+				e.From = time.Unix(v, 0).UTC()
+			}
+			if v := asInt(row[4]); v != untilEver {
+				e.To = time.Unix(v, 0).UTC()
+			}
+			out = append(out, e)
+			return nil
+		})
 	if err != nil {
 		return nil, fmt.Errorf("store: read lists: %w", err)
 	}
-	defer rows.Close()
-	var out []store.ListEntry
-	for rows.Next() {
-		var kind, from, to int64
-		var lo, hi []byte
-		var e store.ListEntry
-		if err := rows.Scan(&kind, &lo, &hi, &from, &to, &e.Source); err != nil {
-			return nil, fmt.Errorf("store: read lists: %w", err)
-		}
-		e.Kind = event.Flags(kind)
-		e.Range = store.Range{Lo: addrOf(lo), Hi: addrOf(hi)}
-		if from != sinceEver {
-			e.From = time.Unix(from, 0).UTC()
-		}
-		if to != untilEver {
-			e.To = time.Unix(to, 0).UTC()
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Stats implements store.Store.
@@ -674,7 +774,7 @@ func (s *Store) EventByKey(ctx context.Context, k store.Key) (event.Event, error
 
 // Facts implements store.Reader.
 func (s *Store) Facts(ctx context.Context, from, to int32) ([]store.Fact, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT day, role, ip, class, malware, peer, feed, peer_cc, cc, asn, flags, events
+	rows, err := s.db.QueryContext(ctx, `SELECT day, role, ip, class, malware, peer, feed, peer_cc, cc, asn, flags, events, as_name
 		FROM facts WHERE day BETWEEN ? AND ? ORDER BY day, role, ip, class, malware, peer, feed`, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("store: read facts: %w", err)
@@ -685,7 +785,7 @@ func (s *Store) Facts(ctx context.Context, from, to int32) ([]store.Fact, error)
 		var f store.Fact
 		var day, role, asn, flags int64
 		var ip, peer []byte
-		if err := rows.Scan(&day, &role, &ip, &f.Class, &f.Malware, &peer, &f.Feed, &f.PeerCC, &f.CC, &asn, &flags, &f.Events); err != nil {
+		if err := rows.Scan(&day, &role, &ip, &f.Class, &f.Malware, &peer, &f.Feed, &f.PeerCC, &f.CC, &asn, &flags, &f.Events, &f.ASName); err != nil {
 			return nil, fmt.Errorf("store: read facts: %w", err)
 		}
 		f.Day, f.Role, f.ASN, f.Flags = int32(day), event.Role(role), uint32(asn), event.Flags(flags)
@@ -697,26 +797,78 @@ func (s *Store) Facts(ctx context.Context, from, to int32) ([]store.Fact, error)
 
 // EachFact implements store.Reader.
 func (s *Store) EachFact(ctx context.Context, from, to int32, fn func(*store.Fact) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT day, role, ip, class, malware, peer, feed, peer_cc, cc, asn, flags, events
-		FROM facts WHERE day BETWEEN ? AND ? ORDER BY day, role, ip, class, malware, peer, feed`, from, to)
+	var f store.Fact
+	err := s.eachRow(ctx, `SELECT day, role, ip, class, malware, peer, feed, peer_cc, cc, asn, flags, events, as_name
+		FROM facts WHERE day BETWEEN ? AND ? ORDER BY day, role, ip, class, malware, peer, feed`, []any{int64(from), int64(to)},
+		func(row []driver.Value) error {
+			f = store.Fact{
+				Day: int32(asInt(row[0])), Role: event.Role(asInt(row[1])), IP: addrOf(asBytes(row[2])),
+				Class: asString(row[3]), Malware: asString(row[4]), Peer: addrOf(asBytes(row[5])), Feed: asString(row[6]),
+				PeerCC: asString(row[7]), CC: asString(row[8]), ASN: uint32(asInt(row[9])), Flags: event.Flags(asInt(row[10])),
+				Events: asInt(row[11]), ASName: asString(row[12]),
+			}
+			return fn(&f)
+		})
 	if err != nil {
 		return fmt.Errorf("store: read facts: %w", err)
 	}
-	defer rows.Close()
-	var f store.Fact
-	var day, role, asn, flags int64
-	var ip, peer []byte
-	for rows.Next() {
-		if err := rows.Scan(&day, &role, &ip, &f.Class, &f.Malware, &peer, &f.Feed, &f.PeerCC, &f.CC, &asn, &flags, &f.Events); err != nil {
-			return fmt.Errorf("store: read facts: %w", err)
-		}
-		f.Day, f.Role, f.ASN, f.Flags = int32(day), event.Role(role), uint32(asn), event.Flags(flags)
-		f.IP, f.Peer = addrOf(ip), addrOf(peer)
-		if err := fn(&f); err != nil {
-			return err
-		}
+	return nil
+}
+
+// EachFactOfRole implements store.Reader. It reads only the columns the
+// role's statistics use: the driver takes a lock for every column of every
+// row, which on a year of facts costs more than SQLite's scan.
+func (s *Store) EachFactOfRole(ctx context.Context, from, to int32, role event.Role, fn func(*store.Fact) error) error {
+	var cols string
+	switch role {
+	case event.RoleC2:
+		cols = "malware, cc, asn, as_name"
+	case event.RoleInfected:
+		cols = "malware, cc, peer, peer_cc"
+	default:
+		cols = "class, cc, flags"
 	}
-	return rows.Err()
+	var f store.Fact
+	err := s.eachRow(ctx, `SELECT day, ip, `+cols+` FROM facts WHERE day BETWEEN ? AND ? AND role = ? ORDER BY day`,
+		[]any{int64(from), int64(to), int64(role)},
+		func(row []driver.Value) error {
+			f = store.Fact{Day: int32(asInt(row[0])), Role: role, IP: addrOf(asBytes(row[1]))}
+			switch role {
+			case event.RoleC2:
+				f.Malware, f.CC, f.ASN, f.ASName = asString(row[2]), asString(row[3]), uint32(asInt(row[4])), asString(row[5])
+			case event.RoleInfected:
+				f.Malware, f.CC, f.Peer, f.PeerCC = asString(row[2]), asString(row[3]), addrOf(asBytes(row[4])), asString(row[5])
+			default:
+				f.Class, f.CC, f.Flags = asString(row[2]), asString(row[3]), event.Flags(asInt(row[4]))
+			}
+			return fn(&f)
+		})
+	if err != nil {
+		return fmt.Errorf("store: read facts: %w", err)
+	}
+	return nil
+}
+
+// asInt, asString and asBytes read driver values of the types the schema
+// declares; a NULL (or an unexpected type) reads as the zero value.
+func asInt(v driver.Value) int64 {
+	n, _ := v.(int64)
+	return n
+}
+
+func asString(v driver.Value) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	}
+	return ""
+}
+
+func asBytes(v driver.Value) []byte {
+	b, _ := v.([]byte)
+	return b
 }
 
 // FeedDays implements store.Reader.
@@ -756,18 +908,12 @@ func (s *Store) CountDistinct(ctx context.Context, q store.DistinctQuery) (int64
 
 // EachC2 implements store.Reader.
 func (s *Store) EachC2(ctx context.Context, fn func(ip netip.Addr, day int32)) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT ip, day FROM facts WHERE role = ?`, int64(event.RoleC2))
+	err := s.eachRow(ctx, `SELECT DISTINCT ip, day FROM facts WHERE role = ?`, []any{int64(event.RoleC2)}, func(row []driver.Value) error {
+		fn(addrOf(asBytes(row[0])), int32(asInt(row[1])))
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("store: read C&C servers: %w", err)
 	}
-	defer rows.Close()
-	var ip []byte
-	var day int64
-	for rows.Next() {
-		if err := rows.Scan(&ip, &day); err != nil {
-			return fmt.Errorf("store: read C&C servers: %w", err)
-		}
-		fn(addrOf(ip), int32(day))
-	}
-	return rows.Err()
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"net/netip"
 	"reflect"
+	"sort"
 	"testing"
 	"time"
 
@@ -259,6 +260,43 @@ func testLists(t *testing.T, s store.Store) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("entries:\n got %+v\nwant %+v", got, want)
+	}
+	asRange := func(e store.ListEntry) store.ListRange {
+		r := store.ListRange{Kind: e.Kind, Lo: e.Range.Lo, Hi: e.Range.Hi, From: store.SinceEver, To: store.UntilEver}
+		if !e.From.IsZero() {
+			r.From = e.From.Unix()
+		}
+		if !e.To.IsZero() {
+			r.To = e.To.Unix()
+		}
+		return r
+	}
+	for _, c := range []struct {
+		from, to time.Time
+		want     []store.ListEntry
+	}{
+		{day(10), day(20), want[2:]},                          // only the unbounded hosting range
+		{day(2), day(2), []store.ListEntry{want[0], want[2]}}, // the first Tor period touches day 2
+		{day(26), day(30), want[1:]},
+		{time.Time{}, time.Time{}, want},
+	} {
+		var got []store.ListRange
+		if err := s.EachListRange(ctx, c.from, c.to, func(r store.ListRange) { got = append(got, r) }); err != nil {
+			t.Fatal(err)
+		}
+		var wantR []store.ListRange
+		for _, e := range c.want {
+			wantR = append(wantR, asRange(e))
+		}
+		sort.Slice(got, func(i, j int) bool {
+			return got[i].Kind < got[j].Kind || got[i].Kind == got[j].Kind && got[i].From < got[j].From
+		})
+		sort.Slice(wantR, func(i, j int) bool {
+			return wantR[i].Kind < wantR[j].Kind || wantR[i].Kind == wantR[j].Kind && wantR[i].From < wantR[j].From
+		})
+		if !reflect.DeepEqual(got, wantR) {
+			t.Errorf("EachListRange(%s, %s) = %+v; want %+v", c.from.Format(time.DateOnly), c.to.Format(time.DateOnly), got, wantR)
+		}
 	}
 }
 
