@@ -1,12 +1,12 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,6 +17,7 @@ import (
 	"github.com/concord-cert/concord/internal/feed"
 	"github.com/concord-cert/concord/internal/ingest"
 	"github.com/concord-cert/concord/internal/ipdb"
+	"github.com/concord-cert/concord/internal/stats"
 	"github.com/concord-cert/concord/internal/store"
 )
 
@@ -105,65 +106,73 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	if rep.Totals.Duplicates == rep.Totals.Records-rep.Totals.Rejected && rep.Totals.Records > 0 {
 		fmt.Fprintln(e.stdout, "Every record was already stored: ingesting the same input twice adds nothing.")
 	}
-	return e.demoSummary(ctx, s, *home, dbPath, first, first.AddDate(0, 0, *days-1))
+	return e.demoSummary(ctx, s, *home, *dir, dbPath, first, first.AddDate(0, 0, *days-1))
 }
 
-// demoSummary shows what the store now knows, in the terms the rest of
-// Concord works with: distinct addresses per role, and how many of the
-// "foreign attackers" were relays.
-func (e *env) demoSummary(ctx context.Context, s *session, home, dbPath string, from, to time.Time) int {
+// demoSummary shows what the store now knows, in the terms a CERT's report
+// uses: the headline figures, the C&C servers' countries, how many of the
+// "foreign attackers" were relays; it writes the full report as HTML next
+// to the feeds, and looks up two addresses a report would otherwise blame
+// on a country.
+func (e *env) demoSummary(ctx context.Context, s *session, home, dir, dbPath string, from, to time.Time) int {
+	r, err := stats.Compute(ctx, stats.Inputs{
+		Store: s.st,
+		Lists: func(context.Context) (stats.RelayLists, []stats.ListKind, error) {
+			var kinds []stats.ListKind
+			for _, k := range sortedKeys(s.listKinds) {
+				kinds = append(kinds, stats.ListKind{Kind: k, Entries: s.listKinds[k]})
+			}
+			return s.lists, kinds, nil
+		},
+	}, stats.Options{From: from, To: to, Home: home, Bucket: "week", Generated: time.Now()})
+	if err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
+	c, h, a := r.C2Servers, r.InfectedHosts, r.AttackSources
+	var top []string
+	for i, cs := range c.ByCountry {
+		if i == 5 {
+			break
+		}
+		top = append(top, fmt.Sprintf("%s %.0f %%", cs.Country, cs.Share*100))
+	}
+	fmt.Fprintf(e.stdout, "\n$ concord report --db %s --from %s --to %s --home %s   (excerpt; unit: distinct IP addresses)\n",
+		dbPath, r.Period.From, r.Period.To, home)
+	w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(w, "  C&C servers\t%s\t%s abroad; share of foreign C&C servers: %s\n", thousands(int64(c.Total)), thousands(int64(c.Abroad)), strings.Join(top, ", "))
+	fmt.Fprintf(w, "  controlled hosts in %s\t%s\t%s controlled from abroad\n", home, thousands(int64(h.Domestic)), thousands(int64(h.ControlledFromAbroad)))
+	fmt.Fprintf(w, "  attack sources\t%s\t%s abroad, of which %s (%.1f %%) were Tor exits, proxies, VPN or hosting addresses, or bots\n",
+		thousands(int64(a.Total)), thousands(int64(a.Abroad)), thousands(int64(a.RelayAbroad.Relayed)), a.RelayAbroad.Share*100)
+	w.Flush()
+	htmlPath := filepath.Join(dir, "report.html")
+	var buf bytes.Buffer
+	if err := stats.WriteHTML(&buf, r, 10); err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
+	if err := writeFileAtomic(htmlPath, buf.Bytes()); err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
+	fmt.Fprintf(e.stdout, "  The full report, with the world map and the methodology: %s\n", htmlPath)
+
+	// Two addresses a report would blame on a country, as lookup shows them.
+	var torScanner, c2 netip.Addr
+	at := from.Add(to.Sub(from) / 2)
 	facts, err := s.st.Facts(ctx, store.DayOf(from), store.DayOf(to))
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
-	type ipset map[netip.Addr]event.Flags
-	roles := map[event.Role]ipset{}
-	cc := map[netip.Addr]string{}
 	for _, f := range facts {
-		if roles[f.Role] == nil {
-			roles[f.Role] = ipset{}
-		}
-		roles[f.Role][f.IP] |= f.Flags
-		cc[f.IP] = f.CC
-	}
-	fmt.Fprintf(e.stdout, "\nDistinct addresses stored, %s to %s (unit: IP addresses):\n", from.Format(time.DateOnly), to.Format(time.DateOnly))
-	c2ByCC := map[string]int{}
-	for ip := range roles[event.RoleC2] {
-		c2ByCC[cc[ip]]++
-	}
-	abroad, tor, hosting := 0, 0, 0
-	for ip, fl := range roles[event.RoleAttacker] {
-		if cc[ip] == home {
-			continue
-		}
-		abroad++
-		if fl&event.FlagTor != 0 {
-			tor++
-		}
-		if fl&event.FlagHosting != 0 {
-			hosting++
+		switch {
+		case f.Role == event.RoleAttacker && f.CC != home && s.lists.Flags(f.IP, store.DayTime(f.Day).Add(12*time.Hour))&event.FlagTor != 0:
+			if !torScanner.IsValid() || f.IP.Less(torScanner) {
+				torScanner, at = f.IP, store.DayTime(f.Day).Add(12*time.Hour)
+			}
+		case f.Role == event.RoleC2:
+			if !c2.IsValid() || f.IP.Less(c2) {
+				c2 = f.IP
+			}
 		}
 	}
-	w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(w, "  C&C servers\t%d\t(top countries: %s)\n", len(roles[event.RoleC2]), topCounts(c2ByCC, 5))
-	fmt.Fprintf(w, "  infected hosts\t%d\n", len(roles[event.RoleInfected]))
-	fmt.Fprintf(w, "  attack sources\t%d\t(%d abroad: %d were Tor exits and %d in hosting networks at the time)\n", len(roles[event.RoleAttacker]), abroad, tor, hosting)
-	fmt.Fprintf(w, "  vulnerable hosts\t%d\n", len(roles[event.RoleVulnerable]))
-	w.Flush()
-
-	// Two addresses a report would blame on a country, as lookup shows them.
-	var torScanner, c2 netip.Addr
-	for ip, fl := range roles[event.RoleAttacker] {
-		if fl&event.FlagTor != 0 && (!torScanner.IsValid() || ip.Less(torScanner)) {
-			torScanner = ip
-		}
-	}
-	for ip := range roles[event.RoleC2] {
-		if !c2.IsValid() || ip.Less(c2) {
-			c2 = ip
-		}
-	}
-	at := from.Add(to.Sub(from) / 2)
 	var args []string
 	for _, ip := range []netip.Addr{torScanner, c2} {
 		if ip.IsValid() {
@@ -185,17 +194,4 @@ func (e *env) demoSummary(ctx context.Context, s *session, home, dbPath string, 
 	fmt.Fprintln(e.stdout, "\nAn address is where packets came from, not who sent them: a Tor exit or a rented server")
 	fmt.Fprintln(e.stdout, "in a country says little about who attacked. Run the demo again: everything is a duplicate.")
 	return exitOK
-}
-
-func topCounts(m map[string]int, n int) string {
-	keys := sortedKeys(m)
-	sort.SliceStable(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] })
-	var parts []string
-	for i, k := range keys {
-		if i == n {
-			break
-		}
-		parts = append(parts, fmt.Sprintf("%s %d", dash(k), m[k]))
-	}
-	return strings.Join(parts, ", ")
 }

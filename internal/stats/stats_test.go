@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -271,5 +273,53 @@ func checkGolden(t *testing.T, path string, got []byte) {
 	}
 	if string(got) != string(want) {
 		t.Errorf("%s differs (go test -update after checking):\n%s", path, got)
+	}
+}
+
+func TestHTMLAndTextGolden(t *testing.T) {
+	r := compute(t, scenario(t), "week")
+	var html, text bytes.Buffer
+	if err := WriteHTML(&html, r, 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteText(&text, r, 10); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "testdata/report.golden.html", html.Bytes())
+	checkGolden(t, "testdata/report.golden.txt", text.Bytes())
+	// The hand-computed figures appear where a reader looks for them.
+	for _, want := range []string{
+		`<div class="n">5</div><div class="l">C&amp;C servers</div>`,
+		`<strong>75.0 %</strong> of the 4 attack-source addresses abroad`,
+		`<td>United States (US)</td><td class="r">2</td><td class="r">66.7 %</td>`,
+		`<td>Germany (DE)</td><td class="r">3</td><td class="r">1</td><td class="r">0</td><td class="r">0</td><td class="r">1</td><td class="r">1</td><td class="r">100.0 %</td>`,
+		`">Share of foreign C&amp;C servers by country, 2026-10-01 to 2026-10-31</title>`,
+	} {
+		if !bytes.Contains(html.Bytes(), []byte(want)) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	if bytes.Contains(html.Bytes(), []byte("<script")) {
+		t.Error("the report must not carry scripts")
+	}
+	if !strings.Contains(text.String(), "3 (75.0 %) were Tor exits") {
+		t.Errorf("text lacks the relay share:\n%s", text.String())
+	}
+}
+
+func TestCSVTables(t *testing.T) {
+	r := compute(t, scenario(t), "")
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "testdata/report.golden.csv", buf.Bytes())
+	dir := t.TempDir()
+	if err := WriteCSVDir(dir, r); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "c2_by_country.csv"))
+	if err != nil || string(b) != "country,name,count,share\nUS,United States,2,0.666667\nNL,Netherlands,1,0.333333\n" {
+		t.Fatalf("c2_by_country.csv = %q, %v", b, err)
 	}
 }
