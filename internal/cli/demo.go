@@ -155,7 +155,8 @@ func (e *env) demoSummary(ctx context.Context, s *session, home, dir, dbPath str
 	fmt.Fprintf(e.stdout, "  The full report, with the world map and the methodology: %s\n", htmlPath)
 
 	// Two addresses a report would blame on a country, as lookup shows them.
-	var torScanner, c2 netip.Addr
+	// The second is a C&C server in a hosting network: a rented machine.
+	var torScanner, c2, anyC2 netip.Addr
 	at := from.Add(to.Sub(from) / 2)
 	facts, err := s.st.Facts(ctx, store.DayOf(from), store.DayOf(to))
 	if err != nil {
@@ -168,10 +169,18 @@ func (e *env) demoSummary(ctx context.Context, s *session, home, dir, dbPath str
 				torScanner, at = f.IP, store.DayTime(f.Day).Add(12*time.Hour)
 			}
 		case f.Role == event.RoleC2:
-			if !c2.IsValid() || f.IP.Less(c2) {
-				c2 = f.IP
+			if !anyC2.IsValid() || f.IP.Less(anyC2) {
+				anyC2 = f.IP
 			}
 		}
+	}
+	for _, f := range facts {
+		if f.Role == event.RoleC2 && s.lists.Flags(f.IP, at)&event.FlagHosting != 0 && (!c2.IsValid() || f.IP.Less(c2)) {
+			c2 = f.IP
+		}
+	}
+	if !c2.IsValid() {
+		c2 = anyC2
 	}
 	var args []string
 	for _, ip := range []netip.Addr{torScanner, c2} {

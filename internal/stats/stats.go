@@ -564,7 +564,7 @@ func methodology(home string, feeds []store.FeedCount, lists []ListKind) Methodo
 			"Addresses are not machines: carrier-grade NAT puts many subscribers behind one address (under-counting) and dynamic addressing moves one machine across many (over-counting).",
 			"Victims under-report: figures built on reports from victims count only those who reported.",
 			"Relay lists are incomplete and dated: an address not on a list may still be a relay.",
-			"Country of an address is where it is registered or routed, per the IP database named below, not where its operator is.",
+			"Country of an address is where it is registered or routed, per the IP database this methodology names, not where its operator is.",
 		},
 	}
 	ipdbs := map[string]bool{}
