@@ -216,9 +216,9 @@ func addString(list []string, s string) []string {
 	return append(list, s)
 }
 
-// Facts arrive in day order, so the last one seen for an address carries
-// its latest country and AS.
-
+// addC2, addInfected and addAttacker fold one fact into the address's
+// state. Facts arrive in day order, so the last one seen for an address
+// carries its latest country and AS.
 func (a *accumulator) addC2(f *store.Fact) {
 	s := a.c2[f.IP]
 	if s == nil {
