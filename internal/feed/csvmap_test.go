@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/concord-cert/concord/internal/event"
+	"github.com/concord-cert/concord/internal/golden"
 )
 
 // mapFormatOf names the format for a sample by its extension.
@@ -44,7 +45,7 @@ func TestCSVMapGolden(t *testing.T) {
 		n++
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			rec := decodeFile(t, mapFormatOf(f), Options{Mapping: loadTestMapping(t, f)}, f)
-			checkGolden(t, f+".golden", rec.golden())
+			golden.Check(t, f+".golden", rec.golden())
 			for i := range rec.events {
 				if err := rec.events[i].Validate(); err != nil {
 					t.Errorf("event %d: %v", i, err)

@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"github.com/concord-cert/concord/internal/event"
+	"github.com/concord-cert/concord/internal/golden"
 )
 
 func TestEVEGolden(t *testing.T) {
 	for _, name := range []string{"sample", "bad"} {
 		t.Run(name, func(t *testing.T) {
 			rec := decodeFile(t, "eve", Options{TLP: tlpOf(event.TLPGreen)}, "testdata/eve/"+name+".json")
-			checkGolden(t, "testdata/eve/"+name+".golden", rec.golden())
+			golden.Check(t, "testdata/eve/"+name+".golden", rec.golden())
 		})
 	}
 }

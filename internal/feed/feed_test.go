@@ -3,7 +3,6 @@ package feed
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,8 +10,6 @@ import (
 
 	"github.com/concord-cert/concord/internal/event"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
 
 // rejection is one Sink.Reject call.
 type rejection struct {
@@ -114,28 +111,6 @@ func (r *recorder) golden() []byte {
 		b = append(b, '\n')
 	}
 	return b
-}
-
-// checkGolden compares got with the golden file at path, rewriting it
-// under -update.
-func checkGolden(t testing.TB, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run go test -update after checking the change):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
 }
 
 // tlpOf returns a pointer for Options.TLP.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/concord-cert/concord/internal/event"
+	"github.com/concord-cert/concord/internal/golden"
 )
 
 func TestFeodoGolden(t *testing.T) {
@@ -28,7 +29,7 @@ func TestFeodoGolden(t *testing.T) {
 		n++
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			rec := decodeFile(t, "feodo", Options{TLP: tlpOf(event.TLPClear)}, f)
-			checkGolden(t, f+".golden", rec.golden())
+			golden.Check(t, f+".golden", rec.golden())
 			for i := range rec.events {
 				if err := rec.events[i].Validate(); err != nil {
 					t.Errorf("event %d: %v", i, err)

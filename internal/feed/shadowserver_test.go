@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/concord-cert/concord/internal/event"
+	"github.com/concord-cert/concord/internal/golden"
 )
 
 const shadowTestdata = "testdata/shadowserver"
@@ -60,7 +61,7 @@ func TestShadowserverGolden(t *testing.T) {
 					len(rec.events), len(rec.rejects), tc.events, tc.rejects, rec.rejects)
 			}
 			shadowCheckEvents(t, rec, path)
-			checkGolden(t, strings.TrimSuffix(path, ".csv")+".golden", rec.golden())
+			golden.Check(t, strings.TrimSuffix(path, ".csv")+".golden", rec.golden())
 		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/concord-cert/concord/internal/event"
+	"github.com/concord-cert/concord/internal/golden"
 )
 
 // zeekRecords counts the record lines of a Zeek log: neither blank nor a
@@ -80,7 +81,7 @@ func TestZeekGolden(t *testing.T) {
 			if len(rec.events) != c.events || len(rec.rejects) != c.rejects {
 				t.Errorf("%d events, %d rejects; want %d, %d", len(rec.events), len(rec.rejects), c.events, c.rejects)
 			}
-			checkGolden(t, path+".golden", rec.golden())
+			golden.Check(t, path+".golden", rec.golden())
 		})
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -14,11 +13,10 @@ import (
 	"time"
 
 	"github.com/concord-cert/concord/internal/event"
+	"github.com/concord-cert/concord/internal/golden"
 	"github.com/concord-cert/concord/internal/store"
 	"github.com/concord-cert/concord/internal/store/sqlite"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
 
 func day(d int) time.Time { return time.Date(2026, 10, d, 12, 0, 0, 0, time.UTC) }
 
@@ -255,25 +253,7 @@ func TestJSONIsStable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "testdata/report.golden.json", buf)
-}
-
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		os.MkdirAll(filepath.Dir(path), 0o755)
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs (go test -update after checking):\n%s", path, got)
-	}
+	golden.Check(t, "testdata/report.golden.json", buf)
 }
 
 func TestHTMLAndTextGolden(t *testing.T) {
@@ -285,8 +265,8 @@ func TestHTMLAndTextGolden(t *testing.T) {
 	if err := WriteText(&text, r, 10); err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "testdata/report.golden.html", html.Bytes())
-	checkGolden(t, "testdata/report.golden.txt", text.Bytes())
+	golden.Check(t, "testdata/report.golden.html", html.Bytes())
+	golden.Check(t, "testdata/report.golden.txt", text.Bytes())
 	// The hand-computed figures appear where a reader looks for them.
 	for _, want := range []string{
 		`<div class="n">5</div><div class="l">C&amp;C servers</div>`,
@@ -313,7 +293,7 @@ func TestCSVTables(t *testing.T) {
 	if err := WriteCSV(&buf, r); err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "testdata/report.golden.csv", buf.Bytes())
+	golden.Check(t, "testdata/report.golden.csv", buf.Bytes())
 	dir := t.TempDir()
 	if err := WriteCSVDir(dir, r); err != nil {
 		t.Fatal(err)

@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/concord-cert/concord/internal/golden"
 )
 
 func TestWorldCountries(t *testing.T) {
@@ -284,19 +285,7 @@ func TestWorldMapSVGGolden(t *testing.T) {
 	if err := WorldMapSVG(&b, values, o); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "worldmap.golden.svg")
-	if *update {
-		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(b.Bytes(), want) {
-		t.Errorf("output differs from %s (run go test -update if the change is intended)", golden)
-	}
+	golden.Check(t, filepath.Join("testdata", "worldmap.golden.svg"), b.Bytes())
 }
 
 func BenchmarkWorldMapSVG(b *testing.B) {
