@@ -178,6 +178,10 @@ type Reader interface {
 	// EachC2 calls fn with every address stored as a C&C server and each
 	// day it was one, in no particular order.
 	EachC2(ctx context.Context, fn func(ip netip.Addr, day int32)) error
+	// FactsOfIP returns the facts of one address for the days from..to
+	// (inclusive), in key order: what the feeds saw it do and when. It
+	// reads an index on the address, so it is fast on any store size.
+	FactsOfIP(ctx context.Context, ip netip.Addr, from, to int32) ([]Fact, error)
 }
 
 // FeedCount is how many events a feed stored, enriched by one IP database.

@@ -774,8 +774,21 @@ func (s *Store) EventByKey(ctx context.Context, k store.Key) (event.Event, error
 
 // Facts implements store.Reader.
 func (s *Store) Facts(ctx context.Context, from, to int32) ([]store.Fact, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT day, role, ip, class, malware, peer, feed, peer_cc, cc, asn, flags, events, as_name
+	return s.queryFacts(ctx, `SELECT day, role, ip, class, malware, peer, feed, peer_cc, cc, asn, flags, events, as_name
 		FROM facts WHERE day BETWEEN ? AND ? ORDER BY day, role, ip, class, malware, peer, feed`, from, to)
+}
+
+// FactsOfIP implements store.Reader.
+func (s *Store) FactsOfIP(ctx context.Context, ip netip.Addr, from, to int32) ([]store.Fact, error) {
+	if !ip.IsValid() {
+		return nil, nil
+	}
+	return s.queryFacts(ctx, `SELECT day, role, ip, class, malware, peer, feed, peer_cc, cc, asn, flags, events, as_name
+		FROM facts WHERE ip = ? AND day BETWEEN ? AND ? ORDER BY day, role, ip, class, malware, peer, feed`, ipKey(ip), from, to)
+}
+
+func (s *Store) queryFacts(ctx context.Context, query string, args ...any) ([]store.Fact, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: read facts: %w", err)
 	}

@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventRoundTripsThroughDocument", testDocument},
 		{"FactsFollowRolesAndSkipDuplicates", testFacts},
 		{"FactQueries", testFactQueries},
+		{"FactsOfOneAddress", testFactsOfIP},
 		{"IngestRunsKeepProgressAndRejections", testIngests},
 		{"IPDatabases", testIPDBs},
 		{"ListPeriodsMerge", testLists},
@@ -157,6 +158,33 @@ func testFacts(t *testing.T, s store.Store) {
 	none, err := s.Facts(ctx, day+1, day+30)
 	if err != nil || len(none) != 0 {
 		t.Fatalf("facts outside the period: %v %v", none, err)
+	}
+}
+
+func testFactsOfIP(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	write(t, s, batchOf(c2Event(1), c2Event(2)))
+	later := c2Event(3)
+	later.TimeSource = later.TimeSource.AddDate(0, 0, 10)
+	write(t, s, batchOf(later))
+	day := store.DayOf(t0)
+	c2 := netip.MustParseAddr("203.0.113.5")
+	got, err := s.FactsOfIP(ctx, c2, day-1, day+30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Day != day || got[1].Day != day+10 || got[0].Role != event.RoleC2 || got[0].Events != 2 || got[0].CC != "US" {
+		t.Fatalf("facts of %s: %+v", c2, got)
+	}
+	if got, err := s.FactsOfIP(ctx, c2, day+1, day+5); err != nil || len(got) != 0 {
+		t.Fatalf("facts of %s outside the days: %+v %v", c2, got, err)
+	}
+	host, err := s.FactsOfIP(ctx, netip.MustParseAddr("192.0.2.2"), day, day)
+	if err != nil || len(host) != 1 || host[0].Role != event.RoleInfected || host[0].Peer != c2 {
+		t.Fatalf("facts of an infected host: %+v %v", host, err)
+	}
+	if none, err := s.FactsOfIP(ctx, netip.MustParseAddr("198.51.100.77"), day-30, day+30); err != nil || len(none) != 0 {
+		t.Fatalf("facts of an unseen address: %+v %v", none, err)
 	}
 }
 
