@@ -292,8 +292,10 @@ func (a *analysis) posteriorOf(keep func(i int) bool) posterior {
 				}
 			}
 		case KindFalseFlag:
+			// A floor less than half a percentage point above the shares
+			// would change nothing that is printed; leave it out.
 			lo := math.Min(floor, nonForge[j])
-			if raw[j] < lo-eps {
+			if raw[j] < lo-0.005 {
 				lim[j].lo = lo
 				lim[j].why = fmt.Sprintf("only easily forged evidence lowered it, and such evidence cannot rule out a forgery: it keeps %.0f %%", lo*100)
 			}

@@ -11,13 +11,20 @@ import (
 // test background.
 func run(t *testing.T, input string) *Result {
 	t.Helper()
-	in, err := ParseInput("test.json", []byte(input))
+	return assessBytes(t, "test.json", []byte(input))
+}
+
+// assessBytes parses a file's content and assesses it against the test
+// background, failing the test on any error.
+func assessBytes(t *testing.T, name string, data []byte) *Result {
+	t.Helper()
+	in, err := ParseInput(name, data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r, err := Assess(context.Background(), in, testBackground())
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", name, err)
 	}
 	return r
 }

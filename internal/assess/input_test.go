@@ -68,14 +68,7 @@ func TestYAMLAndJSONGiveTheSameAssessment(t *testing.T) {
 	}
 	var outs []string
 	for name, data := range map[string][]byte{"a.yaml": y, "a.json": j} {
-		in, err := ParseInput(name, data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := Assess(context.Background(), in, testBackground())
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := assessBytes(t, name, data)
 		var b strings.Builder
 		if err := r.WriteText(&b); err != nil {
 			t.Fatal(err)

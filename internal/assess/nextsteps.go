@@ -133,7 +133,7 @@ func (a *analysis) observationSteps(ob *observed) []NextStep {
 			LegalBasis: basis, Provider: provider, IP: o.IP.String(), Port: int(o.Port), Time: at, Data: data, Purpose: purpose, FollowUp: follow}
 	}
 	var steps []NextStep
-	if o.Time.IsZero() || o.Port == 0 {
+	if (o.Time.IsZero() || o.Port == 0) && ob.flags&event.FlagTor == 0 {
 		missing := "exact UTC time"
 		if !o.Time.IsZero() {
 			missing = "source port"
@@ -181,6 +181,9 @@ func (a *analysis) observationSteps(ob *observed) []NextStep {
 			Request: draft("preservation", "the server's disk image, its access logs and the hosting account behind "+o.IP.String(),
 				"find the addresses the operators administered the C&C server from", "stored-data-access (Budapest Convention art. 31; UN Convention art. 44)", preservationBasis),
 		})
+	case o.Time.IsZero():
+		// Without a time no provider can say who had the address; the
+		// step above asks for it first.
 	default:
 		data := "the subscriber and connection logs that resolve " + o.Endpoint() + " at " + o.When() + " to one subscriber"
 		steps = append(steps, NextStep{

@@ -2,7 +2,6 @@ package assess
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -29,15 +28,7 @@ func scenarios(t *testing.T) map[string]*Result {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in, err := ParseInput(f, data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := Assess(context.Background(), in, testBackground())
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		out[strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))] = r
+		out[strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))] = assessBytes(t, f, data)
 	}
 	return out
 }
