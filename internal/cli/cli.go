@@ -42,6 +42,7 @@ func commands() []command {
 	return []command{
 		{"ingest", "read feed and sensor files into the database", runIngest},
 		{"report", "statistics for a period: C&C servers, controlled hosts, attack sources, relay share", runReport},
+		{"assess", "judge attribution from observations and evidence (ACH, ICD 203 likelihood, confidence)", runAssess},
 		{"lookup", "show country, AS and relay flags of IP addresses", runLookup},
 		{"lists", "import relay and hosting lists (tor, proxy, vpn, hosting, sinkhole)", runLists},
 		{"ipdb", "show or replace the IP-to-country and IP-to-AS database", runIPDB},

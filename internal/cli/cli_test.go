@@ -285,3 +285,78 @@ func TestDemoRuns(t *testing.T) {
 		t.Errorf("second demo run:\n%s", out)
 	}
 }
+
+func TestAssessConsultsListsAndFeeds(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "c.db")
+	exits := writeFile(t, dir, "exit-addresses", "ExitNode AAAA\nPublished 2024-03-11 10:00:00\nLastStatus 2024-03-12 10:00:00\nExitAddress 1.1.1.1 2024-03-12 09:00:00\n")
+	if _, _, code := run(t, "lists", "import", "tor", exits, "--db", db); code != exitOK {
+		t.Fatal("import failed")
+	}
+	if _, errOut, code := run(t, "ingest", "--db", db, writeFile(t, dir, "eve.json", eveGood)); code != exitOK {
+		t.Fatalf("ingest: %s", errOut)
+	}
+	in := writeFile(t, dir, "case.json", `{"title":"t","observations":[
+	  {"ip":"1.1.1.1","port":40000,"time":"2024-03-12T10:00:01Z"},
+	  {"ip":"8.8.8.8","port":443,"time":"2024-03-12T10:00:00Z","role":"c2-server"}]}`)
+	out, errOut, code := run(t, "assess", "--db", db, "--json", in)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var r struct {
+		Hypotheses []struct {
+			ID         string
+			Generated  bool
+			Likelihood struct{ Words string }
+		}
+		Confidence string
+		Evidence   []struct{ ID, Summary string }
+		Consulted  []string
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	items := map[string]string{}
+	for _, e := range r.Evidence {
+		items[e.ID] = e.Summary
+	}
+	if _, ok := items["o1-tor-exit"]; !ok {
+		t.Errorf("no Tor exit item for 1.1.1.1 at the list's time: %v", items)
+	}
+	// The EVE sample has 8.8.8.8 as a Feodo C&C server on that day.
+	if s, ok := items["o2-c2"]; !ok || !strings.Contains(s, "suricata") {
+		t.Errorf("no C&C item from the stored feed for 8.8.8.8: %v", items)
+	}
+	if len(r.Hypotheses) < 8 || r.Confidence != "low" || !strings.Contains(strings.Join(r.Consulted, "\n"), "tor-exit 1") {
+		t.Errorf("%+v", r)
+	}
+	html, _, code := run(t, "assess", "--db", db, "--html", in)
+	if code != exitOK || !strings.HasPrefix(html, "<!DOCTYPE html>") || strings.Contains(html, "<script") {
+		t.Errorf("--html: exit %d, %.80q", code, html)
+	}
+}
+
+func TestAssessWithoutADatabase(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("CONCORD_DB", filepath.Join(dir, "none.db"))
+	in := writeFile(t, dir, "case.yaml", "observations:\n  - ip: 1.1.1.1\n    time: 2024-03-12T10:00:00Z\n")
+	out, errOut, code := run(t, "assess", in)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"JUDGEMENT", "CONFIDENCE", "relay lists: none loaded", "stored feeds: none consulted", "source port"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text output lacks %q", want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "none.db")); err == nil {
+		t.Error("assess created the configured database")
+	}
+	if _, errOut, code := run(t, "assess", "--db", filepath.Join(dir, "missing.db"), in); code != exitFailure || !strings.Contains(errOut, "no such database") {
+		t.Errorf("a missing --db: exit %d, %s", code, errOut)
+	}
+	bad := writeFile(t, dir, "bad.json", `{"observations":[{"ip":"1.1.1","port":0}]}`)
+	if _, errOut, code := run(t, "assess", bad); code != exitUsage || !strings.Contains(errOut, "observations[0].ip") {
+		t.Errorf("a bad file: exit %d, %s", code, errOut)
+	}
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/concord-cert/concord/internal/assess"
 	"github.com/concord-cert/concord/internal/demo"
 	"github.com/concord-cert/concord/internal/enrich"
 	"github.com/concord-cert/concord/internal/event"
@@ -200,7 +202,66 @@ func (e *env) demoSummary(ctx context.Context, s *session, home, dir, dbPath str
 		}
 		lw.Flush()
 	}
+	if torScanner.IsValid() && c2.IsValid() {
+		if code := e.demoAssessment(ctx, s, dir, dbPath, torScanner, c2, at); code != exitOK {
+			return code
+		}
+	}
 	fmt.Fprintln(e.stdout, "\nAn address is where packets came from, not who sent them: a Tor exit or a rented server")
 	fmt.Fprintln(e.stdout, "in a country says little about who attacked. Run the demo again: everything is a duplicate.")
+	return exitOK
+}
+
+// demoAssessment writes a case file about the two addresses and assesses
+// it as `concord assess` would, printing the judgement and writing the
+// full assessment as HTML.
+func (e *env) demoAssessment(ctx context.Context, s *session, dir, dbPath string, scanner, c2 netip.Addr, at time.Time) int {
+	casePath := filepath.Join(dir, "case.json")
+	doc := map[string]any{
+		"title": "Who is behind the scanner and its C&C server?",
+		"observations": []map[string]any{
+			{"id": "o1", "ip": scanner.String(), "time": at.Format(time.RFC3339), "role": "attack-source", "note": "It scanned the network the demo sensors watch."},
+			{"id": "o2", "ip": c2.String(), "time": at.Format(time.RFC3339), "role": "c2-server", "note": "Infected machines in the network reported to it."},
+		},
+	}
+	data, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
+	if err := writeFileAtomic(casePath, append(data, '\n')); err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
+	in, err := assess.ParseInput(casePath, data)
+	if err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
+	bg := &background{geo: s.geo, en: enrich.New(s.geo, s.lists), st: s.st, lists: s.listKinds, path: dbPath}
+	r, err := assess.Assess(ctx, in, bg)
+	if err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
+	fmt.Fprintf(e.stdout, "\n$ concord assess --db %s %s   (excerpt)\n", dbPath, casePath)
+	w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	for i, h := range r.Hypotheses {
+		if i == 4 {
+			fmt.Fprintf(w, "  ... %d more\n", len(r.Hypotheses)-i)
+			break
+		}
+		fmt.Fprintf(w, "  %s\t%s (%.0f %%)\t%s\n", h.ID, h.Likelihood.Words, h.Likelihood.Probability*100, h.Status)
+	}
+	w.Flush()
+	fmt.Fprintf(e.stdout, "  Analytic confidence: %s.\n", r.Confidence)
+	if len(r.NextSteps) > 0 {
+		fmt.Fprintf(e.stdout, "  First next step: %s\n", r.NextSteps[0].Text)
+	}
+	var buf bytes.Buffer
+	if err := r.WriteHTML(&buf); err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
+	htmlPath := filepath.Join(dir, "assessment.html")
+	if err := writeFileAtomic(htmlPath, buf.Bytes()); err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
+	fmt.Fprintf(e.stdout, "  The full assessment, with the ACH matrix and how every number was reached: %s\n", htmlPath)
 	return exitOK
 }

@@ -1,0 +1,167 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/concord-cert/concord/internal/assess"
+	"github.com/concord-cert/concord/internal/enrich"
+	"github.com/concord-cert/concord/internal/event"
+	"github.com/concord-cert/concord/internal/ipdb"
+	"github.com/concord-cert/concord/internal/store"
+)
+
+func runAssess(ctx context.Context, e *env, args []string) int {
+	fl := e.newFlags("assess", "[--db PATH] [--json|--html] [--out FILE] FILE\n\nFILE is JSON or YAML (docs/assessment.md); - reads standard input.")
+	db := fl.String("db", "", "database `path` whose IP database, relay lists and stored feeds to consult (default: the configured database when it exists, else the embedded IP database alone)")
+	asJSON := fl.Bool("json", false, "print JSON")
+	asHTML := fl.Bool("html", false, "print one self-contained HTML page")
+	out := fl.String("out", "", "write to `file` instead of standard output")
+	files, err := parse(fl, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(files) != 1 {
+		fl.Usage()
+		return exitUsage
+	}
+	if *asJSON && *asHTML {
+		return e.fail(exitUsage, "choose --json or --html, not both")
+	}
+	data, err := readInput(e.stdin, files[0])
+	if err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
+	in, err := assess.ParseInput(files[0], data)
+	if err != nil {
+		return e.fail(exitUsage, "%v", err)
+	}
+	bg, closeBG, err := e.background(ctx, *db)
+	if err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
+	defer closeBG()
+	r, err := assess.Assess(ctx, in, bg)
+	if err != nil {
+		return e.fail(exitUsage, "%v", err)
+	}
+	var buf bytes.Buffer
+	switch {
+	case *asJSON:
+		enc := json.NewEncoder(&buf)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		err = enc.Encode(r)
+	case *asHTML:
+		err = r.WriteHTML(&buf)
+	default:
+		err = r.WriteText(&buf)
+	}
+	if err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
+	if *out != "" {
+		if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+			return e.fail(exitFailure, "%v", err)
+		}
+		fmt.Fprintf(e.stderr, "wrote %s (%s)\n", *out, humanBytes(int64(buf.Len())))
+		return exitOK
+	}
+	if _, err := e.stdout.Write(buf.Bytes()); err != nil {
+		return exitFailure
+	}
+	return exitOK
+}
+
+// readInput reads a file, or standard input for "-", refusing anything
+// larger than an assessment file may be.
+func readInput(stdin io.Reader, path string) ([]byte, error) {
+	var r io.Reader = stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, assess.MaxInputSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return data, nil
+}
+
+// background opens what an assessment consults: the database named by
+// --db (which must exist), else the configured one when it exists, else
+// the embedded IP database alone — an assessment needs no setup.
+func (e *env) background(ctx context.Context, path string) (assess.Background, func(), error) {
+	if path == "" {
+		if _, err := os.Stat(e.cfg.DB); err == nil {
+			path = e.cfg.DB
+		}
+	} else if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("--db %s: no such database; ingest into it first, or leave --db out to use the embedded IP database alone", path)
+	}
+	if path == "" {
+		geo, err := ipdb.Default()
+		if err != nil {
+			return nil, nil, err
+		}
+		return &background{geo: geo, en: enrich.New(geo, nil)}, func() {}, nil
+	}
+	s, err := openSession(ctx, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Every list entry keeps its period, so loading them all lets each
+	// observation be judged at its own time.
+	if err := s.loadLists(ctx, time.Time{}, time.Time{}); err != nil {
+		s.close()
+		return nil, nil, err
+	}
+	bg := &background{geo: s.geo, en: enrich.New(s.geo, s.lists), st: s.st, lists: s.listKinds, path: path}
+	return bg, func() { s.close() }, nil
+}
+
+// background answers an assessment's questions from the IP database, the
+// relay lists and the store.
+type background struct {
+	geo   *ipdb.DB
+	en    *enrich.Enricher
+	st    store.Reader // nil when no database is open
+	lists map[string]int
+	path  string
+}
+
+func (b *background) Place(ip netip.Addr) assess.Place {
+	r := b.geo.Lookup(ip)
+	return assess.Place{CC: r.CC, ASN: r.ASN, ASName: r.ASName}
+}
+
+func (b *background) Flags(ip netip.Addr, t time.Time) event.Flags {
+	if t.IsZero() {
+		t = time.Now().UTC()
+	}
+	_, f := b.en.Lookup(ip, t)
+	return f
+}
+
+func (b *background) History(ctx context.Context, ip netip.Addr, from, to int32) ([]store.Fact, error) {
+	if b.st == nil {
+		return nil, nil
+	}
+	return b.st.FactsOfIP(ctx, ip, from, to)
+}
+
+func (b *background) Consulted() assess.Sources {
+	return assess.Sources{IPDB: b.geo.ID(), Lists: b.lists, Store: b.path}
+}
