@@ -3,6 +3,8 @@ package assess
 import (
 	"fmt"
 	"strings"
+
+	"github.com/concord-cert/concord/internal/event"
 )
 
 // direction says whether item i favours hypothesis x over y (> 0), y over x
@@ -160,7 +162,7 @@ func (a *analysis) assumptions() []string {
 		switch {
 		case o.Time.IsZero():
 			out = append(out, fmt.Sprintf("%s has no time, so %s is taken to have been used by one party throughout; dynamic and shared addresses change hands.", o.ID, o.IP))
-		case o.Port == 0:
+		case o.Port == 0 && o.needsPort() && ob.flags&event.FlagTor == 0:
 			out = append(out, fmt.Sprintf("%s has no source port, so %s is taken to be one subscriber's; behind carrier-grade NAT it is many.", o.ID, o.IP))
 		}
 	}

@@ -149,6 +149,18 @@ func validRole(r string) bool {
 	return false
 }
 
+// needsPort reports whether the address is a client's, which carrier-grade
+// NAT may share among many subscribers so that only the source port tells
+// them apart. Servers (C&C, distribution, phishing, exfiltration) listen on
+// their own address.
+func (o *Observation) needsPort() bool {
+	switch o.Role {
+	case "c2-server", "malware-distribution", "phishing", "exfiltration":
+		return false
+	}
+	return true
+}
+
 // Endpoint writes the address with its port, e.g. "203.0.113.5:443".
 func (o *Observation) Endpoint() string {
 	if o.Port == 0 {

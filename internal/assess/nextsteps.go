@@ -133,11 +133,11 @@ func (a *analysis) observationSteps(ob *observed) []NextStep {
 			LegalBasis: basis, Provider: provider, IP: o.IP.String(), Port: int(o.Port), Time: at, Data: data, Purpose: purpose, FollowUp: follow}
 	}
 	var steps []NextStep
-	if (o.Time.IsZero() || o.Port == 0) && ob.flags&event.FlagTor == 0 {
+	if (o.Time.IsZero() || (o.Port == 0 && o.needsPort())) && ob.flags&event.FlagTor == 0 {
 		missing := "exact UTC time"
 		if !o.Time.IsZero() {
 			missing = "source port"
-		} else if o.Port == 0 {
+		} else if o.Port == 0 && o.needsPort() {
 			missing = "source port and exact UTC time"
 		}
 		steps = append(steps, NextStep{

@@ -258,7 +258,7 @@ func (ob *observed) derive() []derived {
 	switch {
 	case o.Time.IsZero():
 		rel = RelevanceLow
-	case o.Port == 0:
+	case o.Port == 0 && o.needsPort():
 		rel = RelevanceMedium
 	}
 	base := ratingRule{RatingC, RatingC, RatingC, RatingC, "the traffic came from an address in " + where + ", which fits every explanation involving " + where}
