@@ -179,8 +179,8 @@ type Reader interface {
 	// day it was one, in no particular order.
 	EachC2(ctx context.Context, fn func(ip netip.Addr, day int32)) error
 	// FactsOfIP returns the facts of one address for the days from..to
-	// (inclusive), in key order: what the feeds saw it do and when. It
-	// reads an index on the address, so it is fast on any store size.
+	// (inclusive), in key order: what the feeds saw it do and when. Its
+	// cost grows with the number of days, not with the store's size.
 	FactsOfIP(ctx context.Context, ip netip.Addr, from, to int32) ([]Fact, error)
 }
 

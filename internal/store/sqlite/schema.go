@@ -126,7 +126,4 @@ INSERT INTO feed_days (day, feed, ipdb_id, incidents, observations)
 	// 4: the relay lists as one blob (store.EncodeListSnapshot), rewritten
 	// with every import, so loading them does not read row by row.
 	`CREATE TABLE list_snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), data BLOB NOT NULL);`,
-	// 5: facts by address, for the history of one IP that an assessment
-	// reads (what the feeds saw it do around the time of an attack).
-	`CREATE INDEX facts_ip ON facts(ip, day);`,
 }

@@ -778,13 +778,21 @@ func (s *Store) Facts(ctx context.Context, from, to int32) ([]store.Fact, error)
 		FROM facts WHERE day BETWEEN ? AND ? ORDER BY day, role, ip, class, malware, peer, feed`, from, to)
 }
 
-// FactsOfIP implements store.Reader.
+// FactsOfIP implements store.Reader. It seeks the fact table's primary key
+// (day, role, ip, ...) once per day and role rather than keep an index by
+// address: an index would cost every ingest about a seventh of its speed
+// (measured: 5.64 s against 6.48 s for a million EVE records), while the
+// 3,655 seeks of two years' window take about a millisecond per address.
 func (s *Store) FactsOfIP(ctx context.Context, ip netip.Addr, from, to int32) ([]store.Fact, error) {
-	if !ip.IsValid() {
+	if !ip.IsValid() || to < from {
 		return nil, nil
 	}
-	return s.queryFacts(ctx, `SELECT day, role, ip, class, malware, peer, feed, peer_cc, cc, asn, flags, events, as_name
-		FROM facts WHERE ip = ? AND day BETWEEN ? AND ? ORDER BY day, role, ip, class, malware, peer, feed`, ipKey(ip), from, to)
+	return s.queryFacts(ctx, `WITH RECURSIVE d(day) AS (SELECT ? UNION ALL SELECT day + 1 FROM d WHERE day < ?)
+		SELECT f.day, f.role, f.ip, f.class, f.malware, f.peer, f.feed, f.peer_cc, f.cc, f.asn, f.flags, f.events, f.as_name
+		FROM d CROSS JOIN facts f ON f.day = d.day AND f.role IN (?,?,?,?,?) AND f.ip = ?
+		ORDER BY f.day, f.role, f.ip, f.class, f.malware, f.peer, f.feed`,
+		int64(from), int64(to), int64(event.RoleC2), int64(event.RoleInfected), int64(event.RoleAttacker),
+		int64(event.RoleVulnerable), int64(event.RoleMalicious), ipKey(ip))
 }
 
 func (s *Store) queryFacts(ctx context.Context, query string, args ...any) ([]store.Fact, error) {
