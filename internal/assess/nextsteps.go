@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/concord-cert/concord/internal/event"
+	"github.com/concord-cert/concord/internal/stats"
 )
 
 // NextStep is something that would tell the standing hypotheses apart:
@@ -115,6 +116,10 @@ func (a *analysis) nextSteps(order []int, post posterior, sens sensitivity) []Ne
 func (a *analysis) observationSteps(ob *observed) []NextStep {
 	o := ob.obs
 	hyps := a.countryHyps(ob.cc)
+	country := ob.cc
+	if name := stats.CountryName(ob.cc); name != "" {
+		country = name + " (" + ob.cc + ")"
+	}
 	provider := ""
 	if ob.place.ASN != 0 {
 		provider = fmt.Sprintf("AS%d %s", ob.place.ASN, ob.place.ASName)
@@ -129,7 +134,7 @@ func (a *analysis) observationSteps(ob *observed) []NextStep {
 		at = o.Time.Format(time.RFC3339)
 	}
 	draft := func(typ, data, purpose, follow string, basis []string) *RequestDraft {
-		return &RequestDraft{Type: typ, Country: ob.cc, Addressee: "the 24/7 point of contact of " + ob.cc + " (Budapest Convention art. 35)",
+		return &RequestDraft{Type: typ, Country: ob.cc, Addressee: "the 24/7 point of contact of " + country + " (Budapest Convention art. 35)",
 			LegalBasis: basis, Provider: provider, IP: o.IP.String(), Port: int(o.Port), Time: at, Data: data, Purpose: purpose, FollowUp: follow}
 	}
 	var steps []NextStep
@@ -153,14 +158,14 @@ func (a *analysis) observationSteps(ob *observed) []NextStep {
 		})
 	case ob.flags&event.FlagTor != 0:
 		steps = append(steps, NextStep{
-			Text:       fmt.Sprintf("Do not ask %s for the user of %s: a Tor exit keeps no record of who used it, so a request would tell the explanations apart no better. Look for evidence of another kind, and for sessions of the same attacker that did not use Tor.", ob.cc, o.IP),
+			Text:       fmt.Sprintf("Do not ask %s for the user of %s: a Tor exit keeps no record of who used it, so a request would tell the explanations apart no better. Look for evidence of another kind, and for sessions of the same attacker that did not use Tor.", country, o.IP),
 			Hypotheses: hyps, Evidence: []string{o.ID},
 		})
 	case ob.flags&(event.FlagVPN|event.FlagHosting|event.FlagProxy) != 0:
 		kind := (ob.flags & (event.FlagVPN | event.FlagHosting | event.FlagProxy)).String()
 		steps = append(steps, NextStep{
 			Text: fmt.Sprintf("Ask the 24/7 point of contact of %s to have %s preserve the customer account, payment records and connection logs behind %s at %s (%s; expedited preservation, Budapest art. 29 / UN art. 42), then ask for the preserved traffic data to find the next hop (art. 30 / 43). They tell a rented relay from the actor's own server, and lead to the country the actor connected from.",
-				ob.cc, who, o.Endpoint(), o.When(), kind),
+				country, who, o.Endpoint(), o.When(), kind),
 			Hypotheses: hyps, Evidence: []string{o.ID},
 			Request: draft("preservation", "customer account, payment records and connection logs of "+o.Endpoint()+" around "+o.When()+", including the addresses the customer connected from",
 				"identify who rented or used the "+kind+" address and the next hop towards the actor", "traffic-data-disclosure (Budapest Convention art. 30; UN Convention art. 43)", preservationBasis),
@@ -168,15 +173,15 @@ func (a *analysis) observationSteps(ob *observed) []NextStep {
 	case len(ob.infected) > 0:
 		steps = append(steps, NextStep{
 			Text: fmt.Sprintf("Notify the national CERT of %s that %s was an infected host (%s) so its owner is found and the machine cleaned; its disk and logs would show where it was controlled from, and can be sought by mutual legal assistance once the owner is known.",
-				ob.cc, o.IP, days(ob.infected)),
+				country, o.IP, days(ob.infected)),
 			Hypotheses: hyps, Evidence: []string{o.ID + "-infected"},
-			Request: &RequestDraft{Type: "cert-notification", Country: ob.cc, Addressee: "the national CERT of " + ob.cc + " (CERT-to-CERT)", Provider: provider, IP: o.IP.String(), Port: int(o.Port), Time: at,
+			Request: &RequestDraft{Type: "cert-notification", Country: ob.cc, Addressee: "the national CERT of " + country + " (CERT-to-CERT)", Provider: provider, IP: o.IP.String(), Port: int(o.Port), Time: at,
 				Data: "the infected host's owner, and its disk image and logs if the owner agrees", Purpose: "clean the machine and find the controller it obeyed", FollowUp: "mutual-legal-assistance for the host's disk image and logs"},
 		})
 	case len(ob.c2) > 0:
 		steps = append(steps, NextStep{
 			Text: fmt.Sprintf("Ask the 24/7 point of contact of %s to have %s preserve the server at %s and its logs (expedited preservation, Budapest art. 29 / UN art. 42), then seek access to them (art. 31 / 44): the operators' own connections to their C&C server are the way past it.",
-				ob.cc, who, o.IP),
+				country, who, o.IP),
 			Hypotheses: hyps, Evidence: []string{o.ID + "-c2"},
 			Request: draft("preservation", "the server's disk image, its access logs and the hosting account behind "+o.IP.String(),
 				"find the addresses the operators administered the C&C server from", "stored-data-access (Budapest Convention art. 31; UN Convention art. 44)", preservationBasis),
@@ -188,7 +193,7 @@ func (a *analysis) observationSteps(ob *observed) []NextStep {
 		data := "the subscriber and connection logs that resolve " + o.Endpoint() + " at " + o.When() + " to one subscriber"
 		steps = append(steps, NextStep{
 			Text: fmt.Sprintf("Ask the 24/7 point of contact of %s to have %s preserve the logs that resolve %s at %s to a subscriber (expedited preservation, Budapest art. 29 / UN art. 42), then request the subscriber information (Second Additional Protocol art. 7 or 8). A subscriber's own computer favours %s; an infected one favours %s.",
-				ob.cc, who, o.Endpoint(), o.When(), generatedID(KindActor, ob.cc), generatedID(KindCompromised, ob.cc)),
+				country, who, o.Endpoint(), o.When(), generatedID(KindActor, ob.cc), generatedID(KindCompromised, ob.cc)),
 			Hypotheses: hyps, Evidence: []string{o.ID},
 			Request: draft("preservation", data, "identify the subscriber who used the address, and whether the machine was infected",
 				"subscriber-information (Second Additional Protocol art. 7 or 8)", preservationBasis),

@@ -274,10 +274,18 @@ func TestDemoRuns(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("demo: %d %s", code, errOut)
 	}
-	for _, want := range []string{"eve.json", "ipblocklist.csv", "event4_sinkhole_http", "malicious-code/c2-server", "C&C servers", "Tor exits", "line 122: ip: invalid IP address \"148.81.111.11.12\""} {
+	for _, want := range []string{"eve.json", "ipblocklist.csv", "event4_sinkhole_http", "malicious-code/c2-server", "C&C servers", "Tor exits", "line 122: ip: invalid IP address \"148.81.111.11.12\"",
+		"$ concord assess", "Analytic confidence: low."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
+	}
+	// The case file it writes is one `concord assess` reads.
+	if _, errOut, code := run(t, "assess", "--db", filepath.Join(dir, "concord.db"), filepath.Join(dir, "case.json")); code != exitOK {
+		t.Errorf("assess of the demo's case: %d %s", code, errOut)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "assessment.html")); err != nil || !bytes.Contains(b, []byte("ACH matrix")) {
+		t.Errorf("assessment.html: %v", err)
 	}
 	// A second run finds everything already stored.
 	out, _, _ = run(t, "demo", "--dir", dir, "--eve", "3000")

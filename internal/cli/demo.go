@@ -252,7 +252,15 @@ func (e *env) demoAssessment(ctx context.Context, s *session, dir, dbPath string
 	w.Flush()
 	fmt.Fprintf(e.stdout, "  Analytic confidence: %s.\n", r.Confidence)
 	if len(r.NextSteps) > 0 {
-		fmt.Fprintf(e.stdout, "  First next step: %s\n", r.NextSteps[0].Text)
+		line := "  First next step:"
+		for _, word := range strings.Fields(r.NextSteps[0].Text) {
+			if len(line)+1+len(word) > 96 {
+				fmt.Fprintln(e.stdout, line)
+				line = "   "
+			}
+			line += " " + word
+		}
+		fmt.Fprintln(e.stdout, line)
 	}
 	var buf bytes.Buffer
 	if err := r.WriteHTML(&buf); err != nil {
