@@ -109,6 +109,12 @@ func (r *fileRating) UnmarshalJSON(b []byte) error {
 // MaxInputSize bounds an assessment file; real ones are a few kilobytes.
 const MaxInputSize = 8 << 20
 
+// MaxItems bounds the observations, the evidence items and the hypotheses
+// of one assessment. The sensitivity analysis reassesses once per item, so
+// the work grows with the square of the items; a case larger than this is
+// several cases and reads better split.
+const MaxItems = 500
+
 // ParseInput reads an assessment file, JSON or YAML of the same shape (YAML
 // when name ends in .yaml or .yml, or when the text does not start with
 // '{'), and validates it. Every problem is reported, each with its place in
@@ -242,6 +248,14 @@ func (f *fileInput) validate() (*Input, error) {
 			p.add("tlp", "%v", err)
 		}
 		in.TLP = t
+	}
+	for _, c := range []struct {
+		name string
+		n    int
+	}{{"observations", len(f.Observations)}, {"evidence", len(f.Evidence)}, {"hypotheses", len(f.Hypotheses)}} {
+		if c.n > MaxItems {
+			p.add(c.name, "%d entries; an assessment takes at most %d: split the case", c.n, MaxItems)
+		}
 	}
 	if len(f.Observations) == 0 && len(f.Evidence) == 0 {
 		p.add("file", "give observations (addresses with port and UTC time) or evidence, or both")

@@ -46,6 +46,21 @@ func TestParseInputNeedsObservationsOrEvidence(t *testing.T) {
 	}
 }
 
+func TestParseInputBoundsTheNumberOfItems(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"observations":[`)
+	for i := range MaxItems + 1 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(`{"ip":"198.51.100.7"}`)
+	}
+	b.WriteString(`]}`)
+	if _, err := ParseInput("big.json", []byte(b.String())); err == nil || !strings.Contains(err.Error(), "split the case") {
+		t.Errorf("error %v", err)
+	}
+}
+
 func TestSpoofabilityChangeNeedsAReason(t *testing.T) {
 	const f = `{"evidence":[{"id":"e1","class":"build-artefacts","summary":"s","reliability":"B","credibility":2,"spoofability":"low"%s}]}`
 	if _, err := ParseInput("x.json", []byte(strings.Replace(f, "%s", "", 1))); err == nil || !strings.Contains(err.Error(), "spoofability_reason") {
