@@ -100,12 +100,40 @@ func Assess(ctx context.Context, in *Input, bg Background) (*Result, error) {
 			return nil, fmt.Errorf("assess: evidence id %q is also the id of an automatic item; rename it", e.ID)
 		}
 		ids[e.ID] = true
+		if err := a.linkEvents(ctx, bg, &e); err != nil {
+			return nil, err
+		}
 		a.items = append(a.items, e)
 	}
 	if err := a.fill(); err != nil {
 		return nil, err
 	}
 	return a.result(), nil
+}
+
+// linkEvents checks that the stored events an item cites exist, and gives
+// the item the strictest marking among them and its own: what is derived
+// from an event may never be shared more widely than the event.
+func (a *analysis) linkEvents(ctx context.Context, bg Background, e *Evidence) error {
+	unchecked := false
+	for _, k := range e.Events {
+		tlp, found, checked, err := bg.EventTLP(ctx, k)
+		switch {
+		case err != nil:
+			return fmt.Errorf("assess: %s: event %s: %w", e.ID, k, err)
+		case !checked:
+			unchecked = true
+		case !found:
+			a.warnings = append(a.warnings, fmt.Sprintf("%s cites event %s, which the database does not hold", e.ID, k))
+		case tlp.Stricter(e.TLP) != e.TLP:
+			a.warnings = append(a.warnings, fmt.Sprintf("%s is marked %s but cites event %s marked %s; it takes the stricter marking", e.ID, e.TLP, k, tlp))
+			e.TLP = tlp
+		}
+	}
+	if unchecked {
+		a.warnings = append(a.warnings, fmt.Sprintf("%s cites stored events, but no database was consulted to check them or their markings", e.ID))
+	}
+	return nil
 }
 
 // fill builds the matrix from the automatic ratings and the analyst's.

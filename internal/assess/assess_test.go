@@ -326,3 +326,25 @@ func TestAssessNeedsTwoHypotheses(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+func TestItemsTakeTheStrictestMarkingOfTheEventsTheyCite(t *testing.T) {
+	r := run(t, `{"tlp":"TLP:GREEN",
+	 "hypotheses": [{"id":"h1","statement":"one"},{"id":"h2","statement":"two"}],
+	 "evidence": [
+	  {"id":"e1","class":"ttps","summary":"s","reliability":"B","credibility":2,"events":["0000662f0f2a0123456789abcdef0123"]},
+	  {"id":"e2","class":"ttps","summary":"s","reliability":"B","credibility":2,"events":["0000662f0f2a00000000000000000000","0000662f0f2affffffffffffffffffff"]}],
+	 "ratings": {"e1": {"h1":"C","h2":"I"}}}`)
+	if e1 := item(t, r, "e1"); e1.TLP != "TLP:RED" {
+		t.Errorf("e1 cites a TLP:RED event but is marked %s", e1.TLP)
+	}
+	if e2 := item(t, r, "e2"); e2.TLP != "TLP:GREEN" {
+		t.Errorf("e2 %s", e2.TLP)
+	}
+	if r.TLP != "TLP:RED" {
+		t.Errorf("the assessment is marked %s; it derives from a TLP:RED event", r.TLP)
+	}
+	w := strings.Join(r.Warnings, "\n")
+	if !strings.Contains(w, "e2 cites event 0000662f0f2affffffffffffffffffff, which the database does not hold") || !strings.Contains(w, "takes the stricter marking") {
+		t.Errorf("warnings %v", r.Warnings)
+	}
+}

@@ -16,6 +16,7 @@ type fixedBackground struct {
 	places map[netip.Addr]Place
 	flags  map[netip.Addr]event.Flags
 	facts  []store.Fact
+	events map[string]event.TLP // stored events by key
 }
 
 func (b *fixedBackground) Place(ip netip.Addr) Place { return b.places[ip] }
@@ -30,6 +31,11 @@ func (b *fixedBackground) History(_ context.Context, ip netip.Addr, from, to int
 		}
 	}
 	return out, nil
+}
+
+func (b *fixedBackground) EventTLP(_ context.Context, key string) (event.TLP, bool, bool, error) {
+	t, ok := b.events[key]
+	return t, ok, true, nil
 }
 
 func (b *fixedBackground) Consulted() Sources {
@@ -67,6 +73,7 @@ func testBackground() *fixedBackground {
 			a("203.0.113.5"):   event.FlagTor,
 			a("198.51.100.20"): event.FlagHosting,
 		},
+		events: map[string]event.TLP{"0000662f0f2a0123456789abcdef0123": event.TLPRed, "0000662f0f2a00000000000000000000": event.TLPGreen},
 		facts: []store.Fact{
 			{Day: day("2024-03-11"), Role: event.RoleInfected, IP: a("203.0.113.80"), Class: "malicious-code/infected-system", Malware: "mirai", Feed: "shadowserver-sinkhole-http", CC: "BR", ASN: 64504, Events: 3},
 			{Day: day("2024-03-12"), Role: event.RoleInfected, IP: a("203.0.113.80"), Class: "malicious-code/infected-system", Malware: "mirai", Feed: "suricata", CC: "BR", ASN: 64504, Events: 12},

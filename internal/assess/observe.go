@@ -30,6 +30,10 @@ type Background interface {
 	Flags(ip netip.Addr, t time.Time) event.Flags
 	// History returns the stored facts of ip for the days from..to.
 	History(ctx context.Context, ip netip.Addr, from, to int32) ([]store.Fact, error)
+	// EventTLP returns the marking of the stored event with the given key
+	// (32 hex digits), found false when no such event is stored, and
+	// checked false when there is no store to ask.
+	EventTLP(ctx context.Context, key string) (tlp event.TLP, found, checked bool, err error)
 	// Consulted says what the answers come from, for the record.
 	Consulted() Sources
 }

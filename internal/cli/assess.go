@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -160,6 +161,24 @@ func (b *background) History(ctx context.Context, ip netip.Addr, from, to int32)
 		return nil, nil
 	}
 	return b.st.FactsOfIP(ctx, ip, from, to)
+}
+
+func (b *background) EventTLP(ctx context.Context, key string) (event.TLP, bool, bool, error) {
+	if b.st == nil {
+		return 0, false, false, nil
+	}
+	raw, err := hex.DecodeString(key)
+	if err != nil || len(raw) != store.KeySize {
+		return 0, false, true, nil
+	}
+	ev, err := b.st.EventByKey(ctx, store.Key(raw))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return 0, false, true, nil
+	case err != nil:
+		return 0, false, true, err
+	}
+	return ev.TLP, true, true, nil
 }
 
 func (b *background) Consulted() assess.Sources {
