@@ -23,9 +23,9 @@ type NextStep struct {
 
 // RequestDraft is the substance of a request for assistance.
 type RequestDraft struct {
-	// Type is one of preservation, traffic-data-disclosure,
-	// stored-data-access, subscriber-information, emergency-disclosure,
-	// mutual-legal-assistance, cert-notification.
+	// Type is a request type of the cooperation workflow: preservation,
+	// traffic-disclosure, stored-data, subscriber-info, emergency, mla or
+	// takedown (a CERT-to-CERT takedown or notification).
 	Type       string   `json:"type"`
 	Country    string   `json:"country"`
 	Addressee  string   `json:"addressee"`
@@ -168,15 +168,15 @@ func (a *analysis) observationSteps(ob *observed) []NextStep {
 				country, who, o.Endpoint(), o.When(), kind),
 			Hypotheses: hyps, Evidence: []string{o.ID},
 			Request: draft("preservation", "customer account, payment records and connection logs of "+o.Endpoint()+" around "+o.When()+", including the addresses the customer connected from",
-				"identify who rented or used the "+kind+" address and the next hop towards the actor", "traffic-data-disclosure (Budapest Convention art. 30; UN Convention art. 43)", preservationBasis),
+				"identify who rented or used the "+kind+" address and the next hop towards the actor", "traffic-disclosure (Budapest Convention art. 30; UN Convention art. 43)", preservationBasis),
 		})
 	case len(ob.infected) > 0:
 		steps = append(steps, NextStep{
 			Text: fmt.Sprintf("Notify the national CERT of %s that %s was an infected host (%s) so its owner is found and the machine cleaned; its disk and logs would show where it was controlled from, and can be sought by mutual legal assistance once the owner is known.",
 				country, o.IP, days(ob.infected)),
 			Hypotheses: hyps, Evidence: []string{o.ID + "-infected"},
-			Request: &RequestDraft{Type: "cert-notification", Country: ob.cc, Addressee: "the national CERT of " + country + " (CERT-to-CERT)", Provider: provider, IP: o.IP.String(), Port: int(o.Port), Time: at,
-				Data: "the infected host's owner, and its disk image and logs if the owner agrees", Purpose: "clean the machine and find the controller it obeyed", FollowUp: "mutual-legal-assistance for the host's disk image and logs"},
+			Request: &RequestDraft{Type: "takedown", Country: ob.cc, Addressee: "the national CERT of " + country + " (CERT-to-CERT)", Provider: provider, IP: o.IP.String(), Port: int(o.Port), Time: at,
+				Data: "the infected host's owner, and its disk image and logs if the owner agrees", Purpose: "clean the machine and find the controller it obeyed", FollowUp: "mla for the host's disk image and logs"},
 		})
 	case len(ob.c2) > 0:
 		steps = append(steps, NextStep{
@@ -184,7 +184,7 @@ func (a *analysis) observationSteps(ob *observed) []NextStep {
 				country, who, o.IP),
 			Hypotheses: hyps, Evidence: []string{o.ID + "-c2"},
 			Request: draft("preservation", "the server's disk image, its access logs and the hosting account behind "+o.IP.String(),
-				"find the addresses the operators administered the C&C server from", "stored-data-access (Budapest Convention art. 31; UN Convention art. 44)", preservationBasis),
+				"find the addresses the operators administered the C&C server from", "stored-data (Budapest Convention art. 31; UN Convention art. 44)", preservationBasis),
 		})
 	case o.Time.IsZero():
 		// Without a time no provider can say who had the address; the
@@ -196,7 +196,7 @@ func (a *analysis) observationSteps(ob *observed) []NextStep {
 				country, who, o.Endpoint(), o.When(), generatedID(KindActor, ob.cc), generatedID(KindCompromised, ob.cc)),
 			Hypotheses: hyps, Evidence: []string{o.ID},
 			Request: draft("preservation", data, "identify the subscriber who used the address, and whether the machine was infected",
-				"subscriber-information (Second Additional Protocol art. 7 or 8)", preservationBasis),
+				"subscriber-info (Second Additional Protocol art. 7 or 8)", preservationBasis),
 		})
 	}
 	return steps
