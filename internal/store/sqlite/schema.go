@@ -126,4 +126,131 @@ INSERT INTO feed_days (day, feed, ipdb_id, incidents, observations)
 	// 4: the relay lists as one blob (store.EncodeListSnapshot), rewritten
 	// with every import, so loading them does not read row by row.
 	`CREATE TABLE list_snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), data BLOB NOT NULL);`,
+	// 5: casework — agencies, victim reports, cases, evidence and its
+	// custody, requests for assistance with their history, the packages
+	// imported (against replay), and the hash-chained audit log with its
+	// head kept beside it. Times are Unix microseconds.
+	`
+CREATE TABLE agencies (
+	id         TEXT    PRIMARY KEY,
+	name       TEXT    NOT NULL,
+	country    TEXT    NOT NULL,
+	self       INTEGER NOT NULL DEFAULT 0,
+	contact    TEXT    NOT NULL DEFAULT '',
+	channels   TEXT    NOT NULL DEFAULT '',
+	public_key TEXT    NOT NULL DEFAULT '',
+	created    INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX agencies_self ON agencies(self) WHERE self = 1;
+
+CREATE TABLE victim_reports (
+	reference      TEXT    PRIMARY KEY,
+	received       INTEGER NOT NULL,
+	status         TEXT    NOT NULL,
+	status_changed INTEGER NOT NULL,
+	tlp            INTEGER NOT NULL,
+	body           TEXT    NOT NULL
+);
+
+CREATE TABLE cases (
+	id      INTEGER PRIMARY KEY,
+	title   TEXT    NOT NULL,
+	tlp     INTEGER NOT NULL,
+	pap     TEXT    NOT NULL,
+	status  TEXT    NOT NULL,
+	opened  INTEGER NOT NULL,
+	closed  INTEGER,
+	version INTEGER NOT NULL DEFAULT 1
+);
+
+CREATE TABLE case_items (
+	case_id INTEGER NOT NULL REFERENCES cases(id),
+	kind    TEXT    NOT NULL,
+	ref     TEXT    NOT NULL,
+	added   INTEGER NOT NULL,
+	tlp     INTEGER NOT NULL,
+	note    TEXT    NOT NULL DEFAULT '',
+	PRIMARY KEY (case_id, kind, ref)
+) WITHOUT ROWID;
+
+CREATE TABLE evidence (
+	id          INTEGER PRIMARY KEY,
+	case_id     INTEGER NOT NULL REFERENCES cases(id),
+	sha256      TEXT    NOT NULL,
+	size        INTEGER NOT NULL,
+	name        TEXT    NOT NULL,
+	description TEXT    NOT NULL DEFAULT '',
+	tlp         INTEGER NOT NULL,
+	acquired    INTEGER NOT NULL,
+	acquired_by TEXT    NOT NULL,
+	legal_hold  INTEGER NOT NULL DEFAULT 0,
+	UNIQUE (case_id, sha256)
+);
+
+CREATE TABLE custody (
+	evidence_id INTEGER NOT NULL REFERENCES evidence(id),
+	seq         INTEGER NOT NULL,
+	time        INTEGER NOT NULL,
+	action      TEXT    NOT NULL,
+	actor       TEXT    NOT NULL,
+	purpose     TEXT    NOT NULL DEFAULT '',
+	PRIMARY KEY (evidence_id, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE requests (
+	id              INTEGER PRIMARY KEY,
+	case_id         INTEGER REFERENCES cases(id),
+	direction       TEXT    NOT NULL,
+	type            TEXT    NOT NULL,
+	from_agency     TEXT    NOT NULL,
+	to_agency       TEXT    NOT NULL,
+	status          TEXT    NOT NULL,
+	fields          TEXT    NOT NULL,
+	tlp             INTEGER NOT NULL,
+	created         INTEGER NOT NULL,
+	submitted       INTEGER,
+	accepted        INTEGER,
+	due             INTEGER,
+	preserved_until INTEGER,
+	extensions      INTEGER NOT NULL DEFAULT 0,
+	follow_up       INTEGER REFERENCES requests(id),
+	remote_id       TEXT    UNIQUE,
+	version         INTEGER NOT NULL DEFAULT 1,
+	updated         INTEGER NOT NULL
+);
+
+CREATE TABLE request_history (
+	request_id  INTEGER NOT NULL REFERENCES requests(id),
+	seq         INTEGER NOT NULL,
+	time        INTEGER NOT NULL,
+	from_status TEXT    NOT NULL,
+	to_status   TEXT    NOT NULL,
+	reason      TEXT    NOT NULL DEFAULT '',
+	actor       TEXT    NOT NULL,
+	PRIMARY KEY (request_id, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE packages_seen (
+	id          TEXT    PRIMARY KEY,
+	from_agency TEXT    NOT NULL,
+	kind        TEXT    NOT NULL,
+	imported    INTEGER NOT NULL
+);
+
+CREATE TABLE audit (
+	seq    INTEGER PRIMARY KEY,
+	time   INTEGER NOT NULL,
+	actor  TEXT    NOT NULL,
+	action TEXT    NOT NULL,
+	object TEXT    NOT NULL,
+	detail TEXT    NOT NULL,
+	prev   BLOB    NOT NULL,
+	hash   BLOB    NOT NULL
+);
+CREATE TABLE audit_head (
+	id   INTEGER PRIMARY KEY CHECK (id = 1),
+	seq  INTEGER NOT NULL,
+	hash BLOB    NOT NULL
+);
+`,
 }
