@@ -37,7 +37,7 @@ func runAssess(ctx context.Context, e *env, args []string) int {
 	if *asJSON && *asHTML {
 		return e.fail(exitUsage, "choose --json or --html, not both")
 	}
-	data, err := readInput(e.stdin, files[0])
+	data, err := readLimited(e.stdin, files[0], assess.MaxInputSize)
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
@@ -82,9 +82,9 @@ func runAssess(ctx context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-// readInput reads a file, or standard input for "-", refusing anything
-// larger than an assessment file may be.
-func readInput(stdin io.Reader, path string) ([]byte, error) {
+// readLimited reads a file, or standard input for "-", refusing anything
+// larger than limit bytes.
+func readLimited(stdin io.Reader, path string, limit int64) ([]byte, error) {
 	var r io.Reader = stdin
 	if path != "-" {
 		f, err := os.Open(path)
@@ -94,9 +94,12 @@ func readInput(stdin io.Reader, path string) ([]byte, error) {
 		defer f.Close()
 		r = f
 	}
-	data, err := io.ReadAll(io.LimitReader(r, assess.MaxInputSize+1))
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: larger than the %d bytes this command reads", path, limit)
 	}
 	return data, nil
 }

@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/concord-cert/concord/internal/store"
+	"github.com/concord-cert/concord/internal/store/sqlite"
+	"github.com/concord-cert/concord/internal/vault"
+)
+
+// coop is what the cooperation commands work with: the database, the data
+// directory that holds the evidence vault and this agency's signing key,
+// and who is acting.
+type coop struct {
+	st    store.CaseStore
+	data  string
+	actor string
+}
+
+// coopFlags are the flags every cooperation command takes.
+type coopFlags struct {
+	db, data *string
+	asJSON   *bool
+}
+
+func (e *env) coopFlags(fs *flag.FlagSet) coopFlags {
+	return coopFlags{
+		db:     fs.String("db", e.cfg.DB, "database `path`"),
+		data:   fs.String("data", "", "data `directory` for the evidence vault and signing keys (default: the database path without .db, plus -data)"),
+		asJSON: fs.Bool("json", false, "print one JSON object"),
+	}
+}
+
+// dataDir is the data directory of a database: concord.db keeps its vault
+// and keys in concord-data/ beside it, so two databases in one directory
+// never share them.
+func dataDir(db, flag string) string {
+	if flag != "" {
+		return flag
+	}
+	return strings.TrimSuffix(db, filepath.Ext(db)) + "-data"
+}
+
+func (e *env) openCoop(ctx context.Context, f coopFlags) (*coop, error) {
+	st, err := sqlite.Open(ctx, *f.db)
+	if err != nil {
+		return nil, err
+	}
+	return &coop{st: st, data: dataDir(*f.db, *f.data), actor: actor()}, nil
+}
+
+func (c *coop) close() error { return c.st.Close() }
+
+func (c *coop) vault() (*vault.Vault, error) {
+	return vault.Open(filepath.Join(c.data, "vault"))
+}
+
+// keyPath is where an agency's own signing key lives.
+func (c *coop) keyPath(agency string) string {
+	return filepath.Join(c.data, "keys", agency+".key")
+}
+
+// change runs fn as one audited transaction.
+func (c *coop) change(ctx context.Context, fn func(tx store.CaseTx) error) error {
+	return c.st.Change(ctx, c.actor, fn)
+}
+
+// actor names who runs the command, for the audit log and the chain of
+// custody: CONCORD_ACTOR, else the operating-system user.
+func actor() string {
+	if a := strings.TrimSpace(os.Getenv("CONCORD_ACTOR")); a != "" {
+		return a
+	}
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "unknown"
+}
+
+// now is the time of a change, in UTC with the precision the store keeps.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// result prints a command's answer: v as JSON with --json, else text.
+func (e *env) result(asJSON bool, v any, text func()) int {
+	if asJSON {
+		if err := e.printJSON(v); err != nil {
+			return exitFailure
+		}
+		return exitOK
+	}
+	text()
+	return exitOK
+}
+
+// storeError turns a store error into the exit code and message a user
+// needs: a missing record or a conflict is the user's action, anything else
+// a failure.
+func (e *env) storeError(err error) int {
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrExists), errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrReplay):
+		return e.fail(exitUsage, "%v", err)
+	}
+	return e.fail(exitFailure, "%v", err)
+}
+
+// need fails with a usage error naming a missing flag.
+func (e *env) need(fs *flag.FlagSet, names ...string) bool {
+	for _, n := range names {
+		if f := fs.Lookup(n); f != nil && f.Value.String() == "" {
+			fmt.Fprintf(e.stderr, "concord %s: --%s is required\n", fs.Name(), n)
+			fs.Usage()
+			return false
+		}
+	}
+	return true
+}
+
+// subcommand dispatches "concord GROUP SUB ...".
+func (e *env) subcommand(ctx context.Context, group string, args []string, subs map[string]func(context.Context, []string) int) int {
+	if len(args) == 0 || subs[args[0]] == nil {
+		names := sortedKeys(subs)
+		fmt.Fprintf(e.stderr, "Usage: concord %s %s [flags]\n", group, strings.Join(names, "|"))
+		return exitUsage
+	}
+	return subs[args[0]](ctx, args[1:])
+}
