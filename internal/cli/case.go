@@ -13,9 +13,11 @@ import (
 
 func runCase(ctx context.Context, e *env, args []string) int {
 	return e.subcommand(ctx, "case", args, map[string]func(context.Context, []string) int{
-		"open": e.caseOpen,
-		"show": e.caseShow,
-		"list": e.caseList,
+		"open":  e.caseOpen,
+		"show":  e.caseShow,
+		"list":  e.caseList,
+		"link":  e.caseLink,
+		"route": e.caseRoute,
 	})
 }
 
@@ -135,7 +137,7 @@ func (e *env) caseShow(ctx context.Context, args []string) int {
 		case "request":
 			rid, _ := strconv.ParseInt(it.Ref, 10, 64)
 			if r, err := c.st.Request(ctx, rid); err == nil {
-				v.Requests = append(v.Requests, viewRequest(r, now(), casework.DefaultDeadlines()))
+				v.Requests = append(v.Requests, viewRequest(r, now(), e.cfg.deadlines()))
 			}
 		}
 	}

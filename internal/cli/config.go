@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/concord-cert/concord/internal/casework"
 	"github.com/concord-cert/concord/internal/event"
 )
 
@@ -21,6 +24,38 @@ type Config struct {
 	TLP string `json:"tlp"`
 	// Home is the ISO 3166-1 country code the statistics call domestic.
 	Home string `json:"home"`
+	// Deadlines overrides the response time of request types, by type id,
+	// as a Go duration or a number of days ("72h", "20d"); types left out
+	// keep casework.DefaultDeadlines.
+	Deadlines map[string]string `json:"deadlines,omitempty"`
+}
+
+// deadlines returns the request timers: the defaults with the configured
+// response times over them. Validate has checked the values.
+func (c Config) deadlines() casework.Deadlines {
+	d := casework.DefaultDeadlines()
+	for id, v := range c.Deadlines {
+		t, _ := casework.ParseRequestType(id)
+		dur, _ := parseDays(v)
+		d.Response[t] = dur
+	}
+	return d
+}
+
+// parseDays reads a Go duration or a whole number of days ("20d").
+func parseDays(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(strings.TrimSpace(s), "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days <= 0 {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(days) * casework.Day, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a duration such as 72h or 20d", s)
+	}
+	return d, nil
 }
 
 // DefaultConfig returns the built-in defaults: a database in the user's
@@ -75,5 +110,13 @@ func (c Config) Validate() error {
 	if c.Home != "" && (len(c.Home) != 2 || strings.ToUpper(c.Home) != c.Home) {
 		return fmt.Errorf("config: home country %q is not an ISO 3166-1 alpha-2 code such as PL", c.Home)
 	}
-	return nil
+	for id, v := range c.Deadlines {
+		if _, err := casework.ParseRequestType(id); err != nil {
+			return fmt.Errorf("config: deadlines: %w", err)
+		}
+		if _, err := parseDays(v); err != nil {
+			return fmt.Errorf("config: deadlines.%s: %w", id, err)
+		}
+	}
+	return c.deadlines().Validate()
 }

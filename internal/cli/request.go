@@ -176,7 +176,7 @@ func (e *env) requestCreate(ctx context.Context, args []string) int {
 	at := now()
 	raw, _ := json.Marshal(fields)
 	r := store.Request{CaseID: cs.ID, Direction: store.Outgoing, Type: string(typ), From: self.ID, To: partner.ID, Status: string(casework.StatusDraft),
-		Fields: raw, TLP: tlp, Created: at, Due: casework.DefaultDeadlines().Due(typ, at)}
+		Fields: raw, TLP: tlp, Created: at, Due: e.cfg.deadlines().Due(typ, at)}
 	if err := c.change(ctx, func(tx store.CaseTx) error {
 		var err error
 		r.ID, err = tx.CreateRequest(r)
@@ -191,8 +191,7 @@ func (e *env) requestCreate(ctx context.Context, args []string) int {
 
 // applyStatus moves r to status to at time at and keeps its timers: the
 // due date runs from submission, preservation from acceptance.
-func applyStatus(r *store.Request, to casework.Status, at time.Time, followUpOpen bool) {
-	dl := casework.DefaultDeadlines()
+func applyStatus(dl casework.Deadlines, r *store.Request, to casework.Status, at time.Time, followUpOpen bool) {
 	r.Status = string(to)
 	switch to {
 	case casework.StatusSubmitted:
@@ -265,14 +264,14 @@ func (e *env) requestMove(ctx context.Context, args []string) int {
 		r.FollowUp = *followUp
 	}
 	at := now()
-	applyStatus(&r, to, at, c.followUpOpen(ctx, r))
+	applyStatus(e.cfg.deadlines(), &r, to, at, c.followUpOpen(ctx, r))
 	if err := c.change(ctx, func(tx store.CaseTx) error {
 		return tx.UpdateRequest(r, store.RequestChange{Time: at, From: string(from), To: string(to), Reason: *reason})
 	}); err != nil {
 		return e.storeError(err)
 	}
 	r.Version++
-	v := viewRequest(r, at, casework.DefaultDeadlines())
+	v := viewRequest(r, at, e.cfg.deadlines())
 	return e.result(*cf.asJSON, v, func() {
 		fmt.Fprintf(e.stdout, "request %d: %s → %s", r.ID, from, to)
 		if v.Due != "" && casework.Status(r.Status).AwaitsRequestedSide() {
@@ -305,7 +304,7 @@ func (e *env) requestList(ctx context.Context, args []string) int {
 	at := now()
 	views := []requestView{}
 	for _, r := range rs {
-		v := viewRequest(r, at, casework.DefaultDeadlines())
+		v := viewRequest(r, at, e.cfg.deadlines())
 		if (*overdue && !v.Overdue) || (*expiring && !v.Expiring) {
 			continue
 		}
@@ -349,7 +348,7 @@ func (e *env) requestShow(ctx context.Context, args []string) int {
 	if err != nil {
 		return e.storeError(err)
 	}
-	v := viewRequest(r, now(), casework.DefaultDeadlines())
+	v := viewRequest(r, now(), e.cfg.deadlines())
 	v.Fields = r.Fields
 	for _, x := range h {
 		v.History = append(v.History, changeView{stamp(x.Time), x.From, x.To, x.Reason, x.Actor})
@@ -551,7 +550,7 @@ func (e *env) requestExport(ctx context.Context, args []string) int {
 	err = c.change(ctx, func(tx store.CaseTx) error {
 		if moveToSubmitted {
 			from := r.Status
-			applyStatus(&r, casework.StatusSubmitted, at, false)
+			applyStatus(e.cfg.deadlines(), &r, casework.StatusSubmitted, at, false)
 			if err := tx.UpdateRequest(r, store.RequestChange{Time: at, From: from, To: r.Status, Reason: "sent as package " + pkg.ID}); err != nil {
 				return err
 			}
@@ -686,7 +685,7 @@ func (e *env) importRequest(ctx context.Context, c *coop, pkg *federation.Packag
 	}
 	r := store.Request{Direction: store.Incoming, Type: string(typ), From: pkg.From.Agency, To: pkg.To.Agency, Status: string(casework.StatusSubmitted),
 		Fields: p.Request.Fields, TLP: tlp, Created: at, RemoteID: fmt.Sprintf("%s:%d", pkg.From.Agency, p.Request.ID)}
-	applyStatus(&r, casework.StatusSubmitted, pkg.Created, false)
+	applyStatus(e.cfg.deadlines(), &r, casework.StatusSubmitted, pkg.Created, false)
 	return c.change(ctx, func(tx store.CaseTx) error {
 		if err := tx.MarkPackageSeen(pkg.ID, pkg.From.Agency, pkg.Kind, at); err != nil {
 			return err
@@ -751,7 +750,7 @@ func (e *env) importStatus(ctx context.Context, c *coop, pkg *federation.Package
 		return fmt.Errorf("%w: request %d was not sent to %s", store.ErrNotFound, r.ID, pkg.From.Agency)
 	}
 	from := r.Status
-	applyStatus(&r, status, at, c.followUpOpen(ctx, r))
+	applyStatus(e.cfg.deadlines(), &r, status, at, c.followUpOpen(ctx, r))
 	if sp.PreservedUntil != "" {
 		if t, err := time.Parse(time.RFC3339, sp.PreservedUntil); err == nil {
 			r.PreservedUntil = t
