@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -55,7 +56,7 @@ func (e *env) auditVerify(ctx context.Context, args []string) int {
 	if err := <-scanErr; err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
-	out := map[string]any{"intact": verr == nil, "entries": n, "head": head.Seq}
+	out := map[string]any{"intact": verr == nil, "entries": n, "head": head.Seq, "head_hash": hex.EncodeToString(head.Hash[:])}
 	var broken *audit.BrokenError
 	if errors.As(verr, &broken) {
 		out["first_bad_entry"] = broken.Seq

@@ -573,7 +573,11 @@ func (e *env) requestExport(ctx context.Context, args []string) int {
 	res := map[string]any{"package": pkg.ID, "kind": pkg.Kind, "to": partner.ID, "request": r.ID, "status": r.Status, "tlp": pkg.TLP, "out": *out, "attachments": len(pkg.Attachments)}
 	return e.result(*cf.asJSON, res, func() {
 		fmt.Fprintf(e.stdout, "package %s (%s, %s) for %s written to %s, signed by %s\n", pkg.ID, pkg.Kind, pkg.TLP, partner.ID, *out, self.ID)
-		fmt.Fprintf(e.stdout, "send it by your usual channel (%s); request %d is %s\n", dash(partner.Channels), r.ID, r.Status)
+		channel := "your usual channel"
+		if partner.Channels != "" {
+			channel = "one of " + partner.Channels
+		}
+		fmt.Fprintf(e.stdout, "send it to %s by %s; request %d is %s\n", partner.ID, channel, r.ID, r.Status)
 	})
 }
 
