@@ -126,6 +126,7 @@ func (e *env) demoSummary(ctx context.Context, s *session, home, dir, dbPath str
 			}
 			return s.lists, kinds, nil
 		},
+		Cooperation: cooperationSource(s.st),
 	}, stats.Options{From: from, To: to, Home: home, Bucket: "week", Generated: time.Now()})
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)

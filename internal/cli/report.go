@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/concord-cert/concord/internal/stats"
+	"github.com/concord-cert/concord/internal/store"
 )
 
 func runReport(ctx context.Context, e *env, args []string) int {
@@ -83,6 +84,7 @@ func runReport(ctx context.Context, e *env, args []string) int {
 			}
 			return s.lists, kinds, nil
 		},
+		Cooperation: cooperationSource(st),
 	}, stats.Options{From: from, To: to, Home: *home, Bucket: *bucket, Generated: gen})
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
@@ -124,6 +126,35 @@ func runReport(ctx context.Context, e *env, args []string) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// cooperationSource reads what the report's cooperation section counts:
+// every request for assistance with its status history, the agencies and
+// the victim reports. It returns nil, and the report says cooperation is
+// not tracked, when the store keeps no casework.
+func cooperationSource(st store.Store) func(context.Context) (stats.CooperationData, error) {
+	cw, ok := st.(store.Casework)
+	if !ok {
+		return nil
+	}
+	return func(ctx context.Context) (stats.CooperationData, error) {
+		var d stats.CooperationData
+		var err error
+		if d.Requests, err = cw.Requests(ctx); err != nil {
+			return d, err
+		}
+		d.History = make(map[int64][]store.RequestChange, len(d.Requests))
+		for _, r := range d.Requests {
+			if d.History[r.ID], err = cw.RequestHistory(ctx, r.ID); err != nil {
+				return d, err
+			}
+		}
+		if d.Agencies, err = cw.Agencies(ctx); err != nil {
+			return d, err
+		}
+		d.VictimReports, err = cw.VictimReports(ctx)
+		return d, err
+	}
 }
 
 // lastMonth returns the first and last day of the calendar month before

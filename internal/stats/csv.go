@@ -79,6 +79,53 @@ func Tables(r *Report) []Table {
 	for _, b := range r.Trend {
 		t.Rows = append(t.Rows, []string{b.Bucket, b.From, b.To, itoa(b.C2Servers), itoa(b.InfectedHosts), itoa(b.AttackSources)})
 	}
+	co := r.Cooperation
+	t = add("cooperation", "figure", "value")
+	for _, kv := range [][2]string{
+		{"tracked", strconv.FormatBool(co.Tracked)},
+		{"requests_sent", itoa(co.Sent.Total)}, {"requests_received", itoa(co.Received.Total)},
+		{"overdue_sent_at_end", itoa(co.Sent.OverdueAtEnd)}, {"overdue_received_at_end", itoa(co.Received.OverdueAtEnd)},
+		{"cases_assisted", itoa(co.Assisted.Cases)}, {"countries_assisted", itoa(co.Assisted.Countries)},
+		{"victim_reports_received", itoa(co.Victims.Received)},
+	} {
+		t.Rows = append(t.Rows, kv[:])
+	}
+	flows := []struct {
+		dir string
+		f   RequestFlow
+	}{{"sent", co.Sent}, {"received", co.Received}}
+	t = add("cooperation_by_type", "direction", "type", "count")
+	for _, fl := range flows {
+		for _, row := range fl.f.ByType {
+			t.Rows = append(t.Rows, []string{fl.dir, row.Type, itoa(row.Count)})
+		}
+	}
+	t = add("cooperation_by_country", "direction", "country", "name", "count")
+	for _, fl := range flows {
+		for _, row := range fl.f.ByCountry {
+			t.Rows = append(t.Rows, []string{fl.dir, row.Country, CountryName(row.Country), itoa(row.Count)})
+		}
+	}
+	t = add("cooperation_by_status_at_end", "direction", "status", "count")
+	for _, fl := range flows {
+		for _, row := range fl.f.ByStatus {
+			t.Rows = append(t.Rows, []string{fl.dir, row.Status, itoa(row.Count)})
+		}
+	}
+	t = add("cooperation_turnaround", "direction", "type", "answered", "median_days", "not_answered")
+	for _, fl := range flows {
+		for _, row := range fl.f.Turnaround {
+			median := ""
+			if row.MedianDays != nil {
+				median = strconv.FormatFloat(*row.MedianDays, 'f', 1, 64)
+			}
+			t.Rows = append(t.Rows, []string{fl.dir, row.Type, itoa(row.Answered), median, itoa(row.NotAnswered)})
+		}
+	}
+	t = add("cooperation_assisted_by_country", "country", "name", "cases")
+	for _, row := range co.Assisted.ByCountry {
+		t.Rows = append(t.Rows, []string{row.Country, CountryName(row.Country), itoa(row.Count)})
+	}
 	t = add("feeds", "feed", "records", "incidents", "observations")
 	for _, f := range r.Methodology.Feeds {
 		t.Rows = append(t.Rows, []string{f.Feed, strconv.FormatInt(f.Records, 10), strconv.FormatInt(f.Incidents, 10), strconv.FormatInt(f.Observations, 10)})

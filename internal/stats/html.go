@@ -19,6 +19,7 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"asn":     asLabel,
 	"change":  changeText,
 	"upTo":    func(n int, top int) bool { return n < top },
+	"turn":    turnaroundText,
 }).Parse(reportTemplate))
 
 // htmlView is what the template renders: the report and its charts.
@@ -37,11 +38,20 @@ type htmlView struct {
 	MoreASNs           int
 	MoreControllers    int
 	MoreRelayCountries int
+	// The cooperation section: sent and received side by side.
+	CoopTypes         []typeRow
+	CoopCountries     []pairRow
+	CoopCountryChart  template.HTML
+	MoreCoopCountries int
+	CoopStatuses      []pairRow
+	Assisted          []CountryCount
+	MoreAssisted      int
 }
 
 // WriteHTML renders the report as one self-contained HTML page a CERT can
 // publish: headline figures, a world map shaded by share of foreign C&C
-// servers, bar charts, the trend, the relay share and the methodology, all
+// servers, bar charts, the trend, the relay share, international
+// cooperation and the methodology, all
 // inline (no scripts, no external files) and readable when printed.
 func WriteHTML(w io.Writer, r *Report, top int) error {
 	if top <= 0 {
@@ -103,6 +113,20 @@ func WriteHTML(w io.Writer, r *Report, top int) error {
 		attacks.Values = append(attacks.Values, b.AttackSources)
 	}
 	v.Trend = template.HTML(trendSVG("Distinct addresses per "+r.TrendBucket, labels, []series{c2, hosts, attacks}))
+
+	co := &v.R.Cooperation
+	v.CoopTypes = typeRows(co)
+	countries := pairRows(co.Sent.ByCountry, co.Received.ByCountry, countryKey)
+	v.CoopCountries = countries[:rows(len(countries))]
+	v.MoreCoopCountries = len(countries) - len(v.CoopCountries)
+	bars = nil
+	for _, c := range v.CoopCountries {
+		bars = append(bars, barRow{countryLabel(c.Key), float64(c.Sent + c.Received), fmt.Sprintf("%s sent, %s received", num(c.Sent), num(c.Received))})
+	}
+	v.CoopCountryChart = template.HTML(barChartSVG("Requests for assistance by partner country, sent and received", bars))
+	v.CoopStatuses = pairRows(co.Sent.ByStatus, co.Received.ByStatus, statusKey)
+	v.Assisted = co.Assisted.ByCountry[:rows(len(co.Assisted.ByCountry))]
+	v.MoreAssisted = len(co.Assisted.ByCountry) - len(v.Assisted)
 	return reportTmpl.Execute(w, v)
 }
 

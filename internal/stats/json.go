@@ -31,6 +31,13 @@ func (r *Report) withEmptySlices() *Report {
 	nonNil(&c.AttackSources.RelayShare)
 	nonNil(&c.Trend)
 	nonNil(&c.Methodology.Lists)
+	for _, f := range []*RequestFlow{&c.Cooperation.Sent, &c.Cooperation.Received} {
+		nonNil(&f.ByType)
+		nonNil(&f.ByCountry)
+		nonNil(&f.ByStatus)
+		nonNil(&f.Turnaround)
+	}
+	nonNil(&c.Cooperation.Assisted.ByCountry)
 	return &c
 }
 

@@ -151,9 +151,83 @@ type Change struct {
 	Relative *float64 `json:"relative"`
 }
 
-// Cooperation is the section the cooperation stage will fill.
+// Cooperation counts requests for assistance: sent and received, partner
+// countries, the cases assisted, outcomes, turnaround, overdue requests and
+// victim reports. Its unit is the request, not the address. Tracked is
+// false when the database keeps no casework; Note then says so and every
+// figure is zero.
 type Cooperation struct {
-	Note string `json:"note"`
+	Tracked bool   `json:"tracked"`
+	Note    string `json:"note"`
+	// Sent are outgoing requests, counted under the requested agency's
+	// country; Received incoming ones, under the requesting agency's.
+	Sent     RequestFlow   `json:"sent"`
+	Received RequestFlow   `json:"received"`
+	Assisted CasesAssisted `json:"cases_assisted"`
+	Victims  VictimCount   `json:"victim_reports"`
+}
+
+// RequestFlow counts the requests of one direction submitted in the
+// period.
+type RequestFlow struct {
+	Total     int            `json:"total"`
+	ByType    []TypeCount    `json:"by_type"`
+	ByCountry []CountryCount `json:"by_country"`
+	// ByStatus is each request's status at the period's end, read from its
+	// history.
+	ByStatus   []StatusCount `json:"by_status_at_end"`
+	Turnaround []Turnaround  `json:"turnaround"`
+	// OverdueAtEnd counts the requests submitted before the period's end,
+	// in this period or an earlier one, that were overdue at its end.
+	OverdueAtEnd int `json:"overdue_at_end"`
+}
+
+// TypeCount is a count per request type.
+type TypeCount struct {
+	Type  string `json:"type"`
+	Count int    `json:"count"`
+}
+
+// CountryCount is a count per country; Country is "" when the agency has
+// no country recorded.
+type CountryCount struct {
+	Country string `json:"country"`
+	Count   int    `json:"count"`
+}
+
+// StatusCount is a count per request status.
+type StatusCount struct {
+	Status string `json:"status"`
+	Count  int    `json:"count"`
+}
+
+// Turnaround is the median time from submission to answer of one request
+// type's requests. MedianDays (one decimal) rests on Answered requests and
+// is nil when none was answered; NotAnswered had no answer by the period's
+// end.
+type Turnaround struct {
+	Type        string   `json:"type"`
+	Answered    int      `json:"answered"`
+	MedianDays  *float64 `json:"median_days"`
+	NotAnswered int      `json:"not_answered"`
+}
+
+// CasesAssisted is the "helped N countries investigate M cases" figure:
+// received requests we answered, and the requesting countries.
+type CasesAssisted struct {
+	Cases     int            `json:"cases"`
+	Countries int            `json:"countries"`
+	ByCountry []CountryCount `json:"by_country"`
+	// Sentence states the figure; Rule says what it counts.
+	Sentence string `json:"sentence"`
+	Rule     string `json:"rule"`
+}
+
+// VictimCount counts the victim reports received in the period, with the
+// caveat every figure built on them must carry.
+type VictimCount struct {
+	Received int    `json:"received"`
+	Caveat   string `json:"caveat"`
 }
 
 // Methodology says what the figures count and what they rest on.

@@ -47,6 +47,11 @@ type Inputs struct {
 	// methodology; nil means none, and then only the flags recorded at
 	// ingest count.
 	Lists func(context.Context) (RelayLists, []ListKind, error)
+	// Cooperation loads the requests for assistance with their histories,
+	// the agencies and the victim reports; nil means the database keeps no
+	// casework, and the cooperation section says cooperation is not
+	// tracked.
+	Cooperation func(context.Context) (CooperationData, error)
 }
 
 // ListKind is one kind of relay list and its size.
@@ -57,7 +62,7 @@ type ListKind struct {
 
 // Compute builds the report for the period from the fact table: one pass
 // over the period's facts, plus distinct counts for the previous period of
-// equal length.
+// equal length; the cooperation section comes from in.Cooperation.
 func Compute(ctx context.Context, in Inputs, o Options) (*Report, error) {
 	if o.To.Before(o.From) {
 		return nil, fmt.Errorf("stats: the period ends (%s) before it starts (%s)", o.To.Format(time.DateOnly), o.From.Format(time.DateOnly))
@@ -104,7 +109,16 @@ func Compute(ctx context.Context, in Inputs, o Options) (*Report, error) {
 		return nil, err
 	}
 	r.Methodology = methodology(o.Home, feeds, kinds)
-	r.Cooperation = Cooperation{Note: "Requests for assistance are not recorded yet; this section will count requests sent and received, partner countries, cases assisted and turnaround once cooperation is tracked."}
+	r.Cooperation = notTracked()
+	if in.Cooperation != nil {
+		d, err := in.Cooperation(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("stats: cooperation: %w", err)
+		}
+		r.Cooperation = cooperation(d, store.DayTime(from), store.DayTime(to+1))
+		r.Methodology.Rules = append(r.Methodology.Rules, cooperationRules(o.Home)...)
+		r.Methodology.Biases = append(r.Methodology.Biases, cooperationBiases()...)
+	}
 	return r, nil
 }
 
@@ -545,7 +559,7 @@ func methodology(home string, feeds []store.FeedCount, lists []ListKind) Methodo
 	m := Methodology{
 		Unit: "distinct IP addresses per period",
 		Rules: []string{
-			"Every figure counts distinct IP addresses seen in the period, not machines, people or organisations; one address is counted once per figure however many records name it.",
+			"Every figure outside the cooperation section counts distinct IP addresses seen in the period, not machines, people or organisations; one address is counted once per figure however many records name it.",
 			"An address is placed in the country and autonomous system the IP database gave it when its record was stored; " + home + " is domestic, every other code is abroad, and regions with their own ISO 3166-1 code (HK, MO, TW) are their own countries.",
 			"C&C servers are addresses in the c2-server role: listed by a C&C feed, or the server end of traffic a sensor classified as command-and-control. A sinkhole is never counted as a C&C server.",
 			"Controlled hosts are domestic addresses in the infected-host role: sinkholed or drone-reported bots, and the client end of command-and-control traffic.",

@@ -134,6 +134,7 @@ func compute(t *testing.T, st store.Store, bucket string) *Report {
 		Lists: func(context.Context) (RelayLists, []ListKind, error) {
 			return hostingList{}, []ListKind{{Kind: "hosting", Entries: 1}}, nil
 		},
+		Cooperation: func(context.Context) (CooperationData, error) { return coopScenario(), nil },
 	}, Options{From: day(1), To: day(31), Home: "PL", Bucket: bucket, Generated: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
@@ -274,6 +275,8 @@ func TestHTMLAndTextGolden(t *testing.T) {
 		`<td>United States (US)</td><td class="r">2</td><td class="r">66.7 %</td>`,
 		`<td>Germany (DE)</td><td class="r">3</td><td class="r">1</td><td class="r">0</td><td class="r">0</td><td class="r">1</td><td class="r">1</td><td class="r">100.0 %</td>`,
 		`">Share of foreign C&amp;C servers by country, 2026-10-01 to 2026-10-31</title>`,
+		`<strong>From 2026-10-01 to 2026-10-31 we helped 4 countries investigate 6 cases.</strong>`,
+		`<tr><td>takedown</td><td class="r">1</td><td class="r">2</td><td class="r">0.5 days (of 1; 0 not answered)</td><td class="r">0.7 days (of 2; 0 not answered)</td></tr>`,
 	} {
 		if !bytes.Contains(html.Bytes(), []byte(want)) {
 			t.Errorf("HTML lacks %q", want)

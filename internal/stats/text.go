@@ -94,7 +94,7 @@ func WriteText(w io.Writer, r *Report, top int) error {
 	}
 	tw.Flush()
 
-	p.f("\nCOOPERATION\n  %s\n", r.Cooperation.Note)
+	p.cooperation(&r.Cooperation, top)
 
 	m := r.Methodology
 	p.f("\nMETHODOLOGY\n  Unit: %s.\n  Counting rules:\n", m.Unit)
@@ -226,4 +226,74 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// cooperation prints the requests for assistance, sent and received side
+// by side.
+func (p *printer) cooperation(c *Cooperation, top int) {
+	p.f("\nINTERNATIONAL COOPERATION (unit: requests for assistance)\n  %s\n", c.Note)
+	if !c.Tracked {
+		return
+	}
+	a := c.Assisted
+	p.f("  %s\n  (%s)\n", a.Sentence, a.Rule)
+	tw := p.table()
+	fmt.Fprintf(tw, "\tsent\treceived\t\n")
+	fmt.Fprintf(tw, "    requests submitted in the period\t%s\t%s\t\n", num(c.Sent.Total), num(c.Received.Total))
+	fmt.Fprintf(tw, "    overdue at the period's end\t%s\t%s\t\n", num(c.Sent.OverdueAtEnd), num(c.Received.OverdueAtEnd))
+	tw.Flush()
+	if rows := typeRows(c); len(rows) > 0 {
+		p.f("  By type, with the median turnaround from submission to answer\n")
+		tw = p.table()
+		fmt.Fprintf(tw, "    type\tsent\treceived\tturnaround of requests sent\tturnaround of requests received\t\n")
+		for _, row := range rows {
+			fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t\n", row.Type, num(row.Sent), num(row.Received), turnaroundText(row.SentTurnaround), turnaroundText(row.ReceivedTurnaround))
+		}
+		tw.Flush()
+	}
+	if rows := pairRows(c.Sent.ByCountry, c.Received.ByCountry, countryKey); len(rows) > 0 {
+		p.f("  Partner countries (sent: the requested agency's; received: the requesting agency's)\n")
+		tw = p.table()
+		fmt.Fprintf(tw, "    country\tsent\treceived\t\n")
+		for i, row := range rows {
+			if i == top {
+				fmt.Fprintf(tw, "    … %d more\t\t\t\n", len(rows)-top)
+				break
+			}
+			fmt.Fprintf(tw, "    %s\t%s\t%s\t\n", countryLabel(row.Key), num(row.Sent), num(row.Received))
+		}
+		tw.Flush()
+	}
+	if rows := pairRows(c.Sent.ByStatus, c.Received.ByStatus, statusKey); len(rows) > 0 {
+		p.f("  Status at the period's end\n")
+		tw = p.table()
+		fmt.Fprintf(tw, "    status\tsent\treceived\t\n")
+		for _, row := range rows {
+			fmt.Fprintf(tw, "    %s\t%s\t%s\t\n", row.Key, num(row.Sent), num(row.Received))
+		}
+		tw.Flush()
+	}
+	if len(a.ByCountry) > 0 {
+		p.f("  Cases assisted by requesting country\n")
+		tw = p.table()
+		for i, row := range a.ByCountry {
+			if i == top {
+				fmt.Fprintf(tw, "    … %d more\t\t\n", len(a.ByCountry)-top)
+				break
+			}
+			fmt.Fprintf(tw, "    %s\t%s\t\n", countryLabel(row.Country), num(row.Count))
+		}
+		tw.Flush()
+	}
+	p.f("  Victim reports received: %s. %s\n", num(c.Victims.Received), c.Victims.Caveat)
+}
+
+func turnaroundText(t *Turnaround) string {
+	switch {
+	case t == nil:
+		return "–"
+	case t.Answered == 0:
+		return fmt.Sprintf("none of %d answered", t.NotAnswered)
+	}
+	return fmt.Sprintf("%.1f days (of %d; %d not answered)", *t.MedianDays, t.Answered, t.NotAnswered)
 }
