@@ -246,7 +246,14 @@ func (e *env) requestMove(ctx context.Context, args []string) int {
 	typ := casework.RequestType(r.Type)
 	from := casework.Status(r.Status)
 	if err := casework.CheckTransition(typ, from, to, *reason, *consulted); err != nil {
-		return e.fail(exitUsage, "request %d: %v", r.ID, err)
+		hint := ""
+		switch {
+		case errors.Is(err, casework.ErrReasonRequired):
+			hint = " (give --reason)"
+		case errors.Is(err, casework.ErrConsultationRequired):
+			hint = " (once you have, add --consulted)"
+		}
+		return e.fail(exitUsage, "request %d: %v%s", r.ID, err, hint)
 	}
 	if to == casework.StatusSubmitted {
 		fields, err := decodeFields(r.Fields)
