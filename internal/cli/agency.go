@@ -64,56 +64,53 @@ func (e *env) agencyAdd(ctx context.Context, args []string) int {
 	if *self && *key != "" {
 		return e.fail(exitUsage, "--self creates this agency's own key; --key is for partners' public keys")
 	}
-	c, err := e.openCoop(ctx, cf)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	defer c.close()
-	a := store.Agency{ID: *id, Name: *name, Country: cc, Self: *self, Contact: *contact, Channels: *channels, Created: now()}
-	created := false
-	switch {
-	case *self:
-		priv, made, err := federation.LoadOrCreateKey(c.keyPath(a.ID))
-		if err != nil {
-			return e.fail(exitFailure, "%v", err)
-		}
-		a.PublicKey, created = federation.EncodePublicKey(priv.Public().(ed25519.PublicKey)), made
-	case *key != "":
-		text := *key
-		if !strings.HasPrefix(text, "ed25519:") {
-			b, err := os.ReadFile(*key)
+	return e.withCoop(ctx, cf, func(c *coop) int {
+		a := store.Agency{ID: *id, Name: *name, Country: cc, Self: *self, Contact: *contact, Channels: *channels, Created: now()}
+		created := false
+		switch {
+		case *self:
+			priv, made, err := federation.LoadOrCreateKey(c.keyPath(a.ID))
+			if err != nil {
+				return e.fail(exitFailure, "%v", err)
+			}
+			a.PublicKey, created = federation.EncodePublicKey(priv.Public().(ed25519.PublicKey)), made
+		case *key != "":
+			text := *key
+			if !strings.HasPrefix(text, "ed25519:") {
+				b, err := os.ReadFile(*key)
+				if err != nil {
+					return e.fail(exitUsage, "--key: %v", err)
+				}
+				text = strings.TrimSpace(string(b))
+			}
+			pub, err := federation.ParsePublicKey(text)
 			if err != nil {
 				return e.fail(exitUsage, "--key: %v", err)
 			}
-			text = strings.TrimSpace(string(b))
+			a.PublicKey = federation.EncodePublicKey(pub)
 		}
-		pub, err := federation.ParsePublicKey(text)
+		if err := c.change(ctx, func(tx store.CaseTx) error { return tx.PutAgency(a) }); err != nil {
+			return e.storeError(err)
+		}
+		stored, err := c.st.Agency(ctx, a.ID)
 		if err != nil {
-			return e.fail(exitUsage, "--key: %v", err)
+			return e.storeError(err)
 		}
-		a.PublicKey = federation.EncodePublicKey(pub)
-	}
-	if err := c.change(ctx, func(tx store.CaseTx) error { return tx.PutAgency(a) }); err != nil {
-		return e.storeError(err)
-	}
-	stored, err := c.st.Agency(ctx, a.ID)
-	if err != nil {
-		return e.storeError(err)
-	}
-	v := viewAgency(stored)
-	v.KeyCreated = created
-	return e.result(*cf.asJSON, v, func() {
-		fmt.Fprintf(e.stdout, "agency %s (%s, %s) stored", v.ID, v.Name, v.Country)
-		if v.Self {
-			fmt.Fprint(e.stdout, " as this node's agency")
-		}
-		fmt.Fprintln(e.stdout)
-		if v.Fingerprint != "" {
-			fmt.Fprintf(e.stdout, "signing key fingerprint: %s\n", v.Fingerprint)
-		}
-		if created {
-			fmt.Fprintf(e.stdout, "a new signing key was written to %s (mode 0600); back it up safely\n", c.keyPath(a.ID))
-		}
+		v := viewAgency(stored)
+		v.KeyCreated = created
+		return e.result(*cf.asJSON, v, func() {
+			fmt.Fprintf(e.stdout, "agency %s (%s, %s) stored", v.ID, v.Name, v.Country)
+			if v.Self {
+				fmt.Fprint(e.stdout, " as this node's agency")
+			}
+			fmt.Fprintln(e.stdout)
+			if v.Fingerprint != "" {
+				fmt.Fprintf(e.stdout, "signing key fingerprint: %s\n", v.Fingerprint)
+			}
+			if created {
+				fmt.Fprintf(e.stdout, "a new signing key was written to %s (mode 0600); back it up safely\n", c.keyPath(a.ID))
+			}
+		})
 	})
 }
 
@@ -124,22 +121,19 @@ func (e *env) agencyKey(ctx context.Context, args []string) int {
 	if _, err := parse(fs, args); err != nil || !e.need(fs, "id") {
 		return exitUsage
 	}
-	c, err := e.openCoop(ctx, cf)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	defer c.close()
-	a, err := c.st.Agency(ctx, *id)
-	if err != nil {
-		return e.storeError(err)
-	}
-	if a.PublicKey == "" {
-		return e.fail(exitUsage, "agency %s has no key: add this node's agency with --self, or a partner's with --key", a.ID)
-	}
-	v := viewAgency(a)
-	return e.result(*cf.asJSON, map[string]string{"id": v.ID, "public_key": v.PublicKey, "fingerprint": v.Fingerprint}, func() {
-		fmt.Fprintln(e.stdout, v.PublicKey)
-		fmt.Fprintf(e.stderr, "fingerprint %s — read it to the partner over a second channel before they trust the key\n", v.Fingerprint)
+	return e.withCoop(ctx, cf, func(c *coop) int {
+		a, err := c.st.Agency(ctx, *id)
+		if err != nil {
+			return e.storeError(err)
+		}
+		if a.PublicKey == "" {
+			return e.fail(exitUsage, "agency %s has no key: add this node's agency with --self, or a partner's with --key", a.ID)
+		}
+		v := viewAgency(a)
+		return e.result(*cf.asJSON, map[string]string{"id": v.ID, "public_key": v.PublicKey, "fingerprint": v.Fingerprint}, func() {
+			fmt.Fprintln(e.stdout, v.PublicKey)
+			fmt.Fprintf(e.stderr, "fingerprint %s — read it to the partner over a second channel before they trust the key\n", v.Fingerprint)
+		})
 	})
 }
 
@@ -149,30 +143,27 @@ func (e *env) agencyList(ctx context.Context, args []string) int {
 	if _, err := parse(fs, args); err != nil {
 		return exitUsage
 	}
-	c, err := e.openCoop(ctx, cf)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	defer c.close()
-	as, err := c.st.Agencies(ctx)
-	if err != nil {
-		return e.storeError(err)
-	}
-	views := make([]agencyView, len(as))
-	for i, a := range as {
-		views[i] = viewAgency(a)
-	}
-	return e.result(*cf.asJSON, map[string]any{"agencies": views}, func() {
-		w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(w, "id\tname\tcountry\tself\tcontact\tkey fingerprint")
-		for _, v := range views {
-			self := ""
-			if v.Self {
-				self = "yes"
-			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.Name, v.Country, self, dash(v.Contact), dash(v.Fingerprint))
+	return e.withCoop(ctx, cf, func(c *coop) int {
+		as, err := c.st.Agencies(ctx)
+		if err != nil {
+			return e.storeError(err)
 		}
-		w.Flush()
+		views := make([]agencyView, len(as))
+		for i, a := range as {
+			views[i] = viewAgency(a)
+		}
+		return e.result(*cf.asJSON, map[string]any{"agencies": views}, func() {
+			w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "id\tname\tcountry\tself\tcontact\tkey fingerprint")
+			for _, v := range views {
+				self := ""
+				if v.Self {
+					self = "yes"
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.Name, v.Country, self, dash(v.Contact), dash(v.Fingerprint))
+			}
+			w.Flush()
+		})
 	})
 }
 

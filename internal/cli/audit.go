@@ -23,56 +23,53 @@ func (e *env) auditVerify(ctx context.Context, args []string) int {
 	if _, err := parse(fs, args); err != nil {
 		return exitUsage
 	}
-	c, err := e.openCoop(ctx, cf)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	defer c.close()
-	head, err := c.st.AuditHead(ctx)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	// Stream the log through the checker without holding it: a producer
-	// goroutine feeds entries one at a time.
-	entries := make(chan audit.Entry, 256)
-	scanErr := make(chan error, 1)
-	go func() {
-		defer close(entries)
-		scanErr <- c.st.EachAudit(ctx, func(x audit.Entry) error {
-			select {
-			case entries <- x:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-	}()
-	n, verr := audit.VerifyAgainst(head, func() (audit.Entry, bool, error) {
-		x, ok := <-entries
-		return x, ok, nil
-	})
-	for range entries {
-	}
-	if err := <-scanErr; err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	out := map[string]any{"intact": verr == nil, "entries": n, "head": head.Seq, "head_hash": hex.EncodeToString(head.Hash[:])}
-	var broken *audit.BrokenError
-	if errors.As(verr, &broken) {
-		out["first_bad_entry"] = broken.Seq
-		out["reason"] = broken.Reason
-	} else if verr != nil {
-		return e.fail(exitFailure, "%v", verr)
-	}
-	code := e.result(*cf.asJSON, out, func() {
-		if verr == nil {
-			fmt.Fprintf(e.stdout, "audit log intact: %d entries, chain verified to the recorded head\n", n)
-			return
+	return e.withCoop(ctx, cf, func(c *coop) int {
+		head, err := c.st.AuditHead(ctx)
+		if err != nil {
+			return e.fail(exitFailure, "%v", err)
 		}
-		fmt.Fprintf(e.stdout, "audit log BROKEN: %v\n", verr)
+		// Stream the log through the checker without holding it: a producer
+		// goroutine feeds entries one at a time.
+		entries := make(chan audit.Entry, 256)
+		scanErr := make(chan error, 1)
+		go func() {
+			defer close(entries)
+			scanErr <- c.st.EachAudit(ctx, func(x audit.Entry) error {
+				select {
+				case entries <- x:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			})
+		}()
+		n, verr := audit.VerifyAgainst(head, func() (audit.Entry, bool, error) {
+			x, ok := <-entries
+			return x, ok, nil
+		})
+		for range entries {
+		}
+		if err := <-scanErr; err != nil {
+			return e.fail(exitFailure, "%v", err)
+		}
+		out := map[string]any{"intact": verr == nil, "entries": n, "head": head.Seq, "head_hash": hex.EncodeToString(head.Hash[:])}
+		var broken *audit.BrokenError
+		if errors.As(verr, &broken) {
+			out["first_bad_entry"] = broken.Seq
+			out["reason"] = broken.Reason
+		} else if verr != nil {
+			return e.fail(exitFailure, "%v", verr)
+		}
+		code := e.result(*cf.asJSON, out, func() {
+			if verr == nil {
+				fmt.Fprintf(e.stdout, "audit log intact: %d entries, chain verified to the recorded head\n", n)
+				return
+			}
+			fmt.Fprintf(e.stdout, "audit log BROKEN: %v\n", verr)
+		})
+		if verr != nil {
+			return exitFailure
+		}
+		return code
 	})
-	if verr != nil {
-		return exitFailure
-	}
-	return code
 }

@@ -64,43 +64,40 @@ func (e *env) caseOpen(ctx context.Context, args []string) int {
 	if err != nil {
 		return e.fail(exitUsage, "--pap: %v", err)
 	}
-	c, err := e.openCoop(ctx, cf)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	defer c.close()
-	at := now()
-	var rep store.VictimReport
-	if *report != "" {
-		ref, err := casework.ParseReference(*report)
-		if err != nil {
-			return e.fail(exitUsage, "--report: %v", err)
+	return e.withCoop(ctx, cf, func(c *coop) int {
+		at := now()
+		var rep store.VictimReport
+		if *report != "" {
+			ref, err := casework.ParseReference(*report)
+			if err != nil {
+				return e.fail(exitUsage, "--report: %v", err)
+			}
+			if rep, err = c.st.VictimReport(ctx, ref); err != nil {
+				return e.storeError(err)
+			}
+			// The case is derived from the report: it may be no less strict.
+			tlp = tlp.Stricter(rep.TLP)
 		}
-		if rep, err = c.st.VictimReport(ctx, ref); err != nil {
+		var id int64
+		err = c.change(ctx, func(tx store.CaseTx) error {
+			var err error
+			if id, err = tx.OpenCase(store.Case{Title: *title, TLP: tlp, PAP: pap.String(), Opened: at}); err != nil {
+				return err
+			}
+			if rep.Reference == "" {
+				return nil
+			}
+			if err := tx.AddCaseItem(store.CaseItem{CaseID: id, Kind: "report", Ref: rep.Reference, Added: at, TLP: rep.TLP}); err != nil {
+				return err
+			}
+			return tx.SetVictimReportStatus(rep.Reference, string(casework.VictimCaseOpened), at)
+		})
+		if err != nil {
 			return e.storeError(err)
 		}
-		// The case is derived from the report: it may be no less strict.
-		tlp = tlp.Stricter(rep.TLP)
-	}
-	var id int64
-	err = c.change(ctx, func(tx store.CaseTx) error {
-		var err error
-		if id, err = tx.OpenCase(store.Case{Title: *title, TLP: tlp, PAP: pap.String(), Opened: at}); err != nil {
-			return err
-		}
-		if rep.Reference == "" {
-			return nil
-		}
-		if err := tx.AddCaseItem(store.CaseItem{CaseID: id, Kind: "report", Ref: rep.Reference, Added: at, TLP: rep.TLP}); err != nil {
-			return err
-		}
-		return tx.SetVictimReportStatus(rep.Reference, string(casework.VictimCaseOpened), at)
-	})
-	if err != nil {
-		return e.storeError(err)
-	}
-	return e.result(*cf.asJSON, map[string]any{"id": id, "tlp": tlp.String(), "pap": pap.String()}, func() {
-		fmt.Fprintf(e.stdout, "case %d opened (%s, %s)\n", id, tlp, pap)
+		return e.result(*cf.asJSON, map[string]any{"id": id, "tlp": tlp.String(), "pap": pap.String()}, func() {
+			fmt.Fprintf(e.stdout, "case %d opened (%s, %s)\n", id, tlp, pap)
+		})
 	})
 }
 
@@ -112,43 +109,40 @@ func (e *env) caseShow(ctx context.Context, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	c, err := e.openCoop(ctx, cf)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	defer c.close()
-	cs, err := c.st.Case(ctx, *id)
-	if err != nil {
-		return e.storeError(err)
-	}
-	v := viewCase(cs)
-	items, err := c.st.CaseItems(ctx, cs.ID)
-	if err != nil {
-		return e.storeError(err)
-	}
-	for _, it := range items {
-		v.Items = append(v.Items, caseItemView{Kind: it.Kind, Ref: it.Ref, Added: it.Added.Format("2006-01-02T15:04:05Z"), TLP: it.TLP.String()})
-		switch it.Kind {
-		case "evidence":
-			eid, _ := strconv.ParseInt(it.Ref, 10, 64)
-			if ev, err := c.st.Evidence(ctx, eid); err == nil {
-				v.Evidence = append(v.Evidence, viewEvidence(ev))
-			}
-		case "request":
-			rid, _ := strconv.ParseInt(it.Ref, 10, 64)
-			if r, err := c.st.Request(ctx, rid); err == nil {
-				v.Requests = append(v.Requests, viewRequest(r, now(), e.cfg.deadlines()))
+	return e.withCoop(ctx, cf, func(c *coop) int {
+		cs, err := c.st.Case(ctx, *id)
+		if err != nil {
+			return e.storeError(err)
+		}
+		v := viewCase(cs)
+		items, err := c.st.CaseItems(ctx, cs.ID)
+		if err != nil {
+			return e.storeError(err)
+		}
+		for _, it := range items {
+			v.Items = append(v.Items, caseItemView{Kind: it.Kind, Ref: it.Ref, Added: it.Added.Format("2006-01-02T15:04:05Z"), TLP: it.TLP.String()})
+			switch it.Kind {
+			case "evidence":
+				eid, _ := strconv.ParseInt(it.Ref, 10, 64)
+				if ev, err := c.st.Evidence(ctx, eid); err == nil {
+					v.Evidence = append(v.Evidence, viewEvidence(ev))
+				}
+			case "request":
+				rid, _ := strconv.ParseInt(it.Ref, 10, 64)
+				if r, err := c.st.Request(ctx, rid); err == nil {
+					v.Requests = append(v.Requests, viewRequest(r, now(), e.cfg.deadlines()))
+				}
 			}
 		}
-	}
-	return e.result(*cf.asJSON, v, func() {
-		fmt.Fprintf(e.stdout, "case %d: %s\n%s %s, %s, opened %s\n", v.ID, v.Title, v.TLP, v.PAP, v.Status, v.Opened)
-		w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(w, "\nadded\tkind\tref\tmarking")
-		for _, it := range v.Items {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", it.Added, it.Kind, it.Ref, it.TLP)
-		}
-		w.Flush()
+		return e.result(*cf.asJSON, v, func() {
+			fmt.Fprintf(e.stdout, "case %d: %s\n%s %s, %s, opened %s\n", v.ID, v.Title, v.TLP, v.PAP, v.Status, v.Opened)
+			w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "\nadded\tkind\tref\tmarking")
+			for _, it := range v.Items {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", it.Added, it.Kind, it.Ref, it.TLP)
+			}
+			w.Flush()
+		})
 	})
 }
 
@@ -158,25 +152,22 @@ func (e *env) caseList(ctx context.Context, args []string) int {
 	if _, err := parse(fs, args); err != nil {
 		return exitUsage
 	}
-	c, err := e.openCoop(ctx, cf)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	defer c.close()
-	cs, err := c.st.Cases(ctx)
-	if err != nil {
-		return e.storeError(err)
-	}
-	views := make([]caseView, len(cs))
-	for i, x := range cs {
-		views[i] = viewCase(x)
-	}
-	return e.result(*cf.asJSON, map[string]any{"cases": views}, func() {
-		w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(w, "id\topened\tstatus\tmarking\ttitle")
-		for _, v := range views {
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", v.ID, v.Opened, v.Status, v.TLP, v.Title)
+	return e.withCoop(ctx, cf, func(c *coop) int {
+		cs, err := c.st.Cases(ctx)
+		if err != nil {
+			return e.storeError(err)
 		}
-		w.Flush()
+		views := make([]caseView, len(cs))
+		for i, x := range cs {
+			views[i] = viewCase(x)
+		}
+		return e.result(*cf.asJSON, map[string]any{"cases": views}, func() {
+			w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "id\topened\tstatus\tmarking\ttitle")
+			for _, v := range views {
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", v.ID, v.Opened, v.Status, v.TLP, v.Title)
+			}
+			w.Flush()
+		})
 	})
 }

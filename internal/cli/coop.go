@@ -132,3 +132,14 @@ func (e *env) subcommand(ctx context.Context, group string, args []string, subs 
 	}
 	return subs[args[0]](ctx, args[1:])
 }
+
+// withCoop opens the database for a cooperation command, runs fn with it
+// and closes it; fn's result is the command's exit code.
+func (e *env) withCoop(ctx context.Context, f coopFlags, fn func(c *coop) int) int {
+	c, err := e.openCoop(ctx, f)
+	if err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
+	defer c.close()
+	return fn(c)
+}

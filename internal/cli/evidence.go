@@ -54,45 +54,42 @@ func (e *env) evidenceAdd(ctx context.Context, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	c, err := e.openCoop(ctx, cf)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	defer c.close()
-	cs, err := c.st.Case(ctx, *caseID)
-	if err != nil {
-		return e.storeError(err)
-	}
-	tlp := cs.TLP
-	if *tlpS != "" {
-		if tlp, err = event.ParseTLP(*tlpS); err != nil {
-			return e.fail(exitUsage, "--tlp: %v", err)
+	return e.withCoop(ctx, cf, func(c *coop) int {
+		cs, err := c.st.Case(ctx, *caseID)
+		if err != nil {
+			return e.storeError(err)
 		}
-	}
-	v, err := c.vault()
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	obj, err := v.PutFile(files[0])
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	rec := store.EvidenceRecord{CaseID: cs.ID, SHA256: obj.SHA256, Size: obj.Size, Name: filepath.Base(files[0]), Description: *desc, TLP: tlp, Acquired: now(), AcquiredBy: c.actor}
-	var isNew bool
-	if err := c.change(ctx, func(tx store.CaseTx) error {
-		var err error
-		rec, isNew, err = tx.AddEvidence(rec, *purpose)
-		return err
-	}); err != nil {
-		return e.storeError(err)
-	}
-	out := map[string]any{"id": rec.ID, "sha256": rec.SHA256, "size": rec.Size, "new": isNew}
-	return e.result(*cf.asJSON, out, func() {
-		if isNew {
-			fmt.Fprintf(e.stdout, "evidence %d added to case %d: %s (%d bytes), sha256 %s\n", rec.ID, cs.ID, rec.Name, rec.Size, rec.SHA256)
-		} else {
-			fmt.Fprintf(e.stdout, "case %d already holds this file as evidence %d (sha256 %s)\n", cs.ID, rec.ID, rec.SHA256)
+		tlp := cs.TLP
+		if *tlpS != "" {
+			if tlp, err = event.ParseTLP(*tlpS); err != nil {
+				return e.fail(exitUsage, "--tlp: %v", err)
+			}
 		}
+		v, err := c.vault()
+		if err != nil {
+			return e.fail(exitFailure, "%v", err)
+		}
+		obj, err := v.PutFile(files[0])
+		if err != nil {
+			return e.fail(exitFailure, "%v", err)
+		}
+		rec := store.EvidenceRecord{CaseID: cs.ID, SHA256: obj.SHA256, Size: obj.Size, Name: filepath.Base(files[0]), Description: *desc, TLP: tlp, Acquired: now(), AcquiredBy: c.actor}
+		var isNew bool
+		if err := c.change(ctx, func(tx store.CaseTx) error {
+			var err error
+			rec, isNew, err = tx.AddEvidence(rec, *purpose)
+			return err
+		}); err != nil {
+			return e.storeError(err)
+		}
+		out := map[string]any{"id": rec.ID, "sha256": rec.SHA256, "size": rec.Size, "new": isNew}
+		return e.result(*cf.asJSON, out, func() {
+			if isNew {
+				fmt.Fprintf(e.stdout, "evidence %d added to case %d: %s (%d bytes), sha256 %s\n", rec.ID, cs.ID, rec.Name, rec.Size, rec.SHA256)
+			} else {
+				fmt.Fprintf(e.stdout, "case %d already holds this file as evidence %d (sha256 %s)\n", cs.ID, rec.ID, rec.SHA256)
+			}
+		})
 	})
 }
 
@@ -103,53 +100,50 @@ func (e *env) evidenceVerify(ctx context.Context, args []string) int {
 	if _, err := parse(fs, args); err != nil {
 		return exitUsage
 	}
-	c, err := e.openCoop(ctx, cf)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	defer c.close()
-	recs, err := c.st.EvidenceList(ctx, *caseID)
-	if err != nil {
-		return e.storeError(err)
-	}
-	v, err := c.vault()
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	type failure struct {
-		ID     int64  `json:"id"`
-		Case   int64  `json:"case"`
-		SHA256 string `json:"sha256"`
-		Error  string `json:"error"`
-	}
-	failed := []failure{}
-	at := now()
-	err = c.change(ctx, func(tx store.CaseTx) error {
-		for _, r := range recs {
-			if err := v.Verify(r.SHA256); err != nil {
-				failed = append(failed, failure{r.ID, r.CaseID, r.SHA256, err.Error()})
-				continue
-			}
-			if err := tx.AddCustody(store.CustodyEntry{EvidenceID: r.ID, Time: at, Action: "verified", Actor: c.actor, Purpose: "hash checked"}); err != nil {
-				return err
-			}
+	return e.withCoop(ctx, cf, func(c *coop) int {
+		recs, err := c.st.EvidenceList(ctx, *caseID)
+		if err != nil {
+			return e.storeError(err)
 		}
-		return tx.Record("evidence.verify-run", "vault", map[string]any{"case": *caseID, "checked": len(recs), "failed": len(failed)})
-	})
-	if err != nil {
-		return e.storeError(err)
-	}
-	out := map[string]any{"checked": len(recs), "failed": failed}
-	code := e.result(*cf.asJSON, out, func() {
-		for _, f := range failed {
-			fmt.Fprintf(e.stdout, "FAILED evidence %d (case %d) %s: %s\n", f.ID, f.Case, f.SHA256, f.Error)
+		v, err := c.vault()
+		if err != nil {
+			return e.fail(exitFailure, "%v", err)
 		}
-		fmt.Fprintf(e.stdout, "%d evidence records checked, %d failed\n", len(recs), len(failed))
+		type failure struct {
+			ID     int64  `json:"id"`
+			Case   int64  `json:"case"`
+			SHA256 string `json:"sha256"`
+			Error  string `json:"error"`
+		}
+		failed := []failure{}
+		at := now()
+		err = c.change(ctx, func(tx store.CaseTx) error {
+			for _, r := range recs {
+				if err := v.Verify(r.SHA256); err != nil {
+					failed = append(failed, failure{r.ID, r.CaseID, r.SHA256, err.Error()})
+					continue
+				}
+				if err := tx.AddCustody(store.CustodyEntry{EvidenceID: r.ID, Time: at, Action: "verified", Actor: c.actor, Purpose: "hash checked"}); err != nil {
+					return err
+				}
+			}
+			return tx.Record("evidence.verify-run", "vault", map[string]any{"case": *caseID, "checked": len(recs), "failed": len(failed)})
+		})
+		if err != nil {
+			return e.storeError(err)
+		}
+		out := map[string]any{"checked": len(recs), "failed": failed}
+		code := e.result(*cf.asJSON, out, func() {
+			for _, f := range failed {
+				fmt.Fprintf(e.stdout, "FAILED evidence %d (case %d) %s: %s\n", f.ID, f.Case, f.SHA256, f.Error)
+			}
+			fmt.Fprintf(e.stdout, "%d evidence records checked, %d failed\n", len(recs), len(failed))
+		})
+		if code == exitOK && len(failed) > 0 {
+			return exitFailure
+		}
+		return code
 	})
-	if code == exitOK && len(failed) > 0 {
-		return exitFailure
-	}
-	return code
 }
 
 func (e *env) evidenceExport(ctx context.Context, args []string) int {
@@ -161,43 +155,40 @@ func (e *env) evidenceExport(ctx context.Context, args []string) int {
 	if _, err := parse(fs, args); err != nil || *id == 0 || !e.need(fs, "out", "purpose") {
 		return exitUsage
 	}
-	c, err := e.openCoop(ctx, cf)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	defer c.close()
-	rec, err := c.st.Evidence(ctx, *id)
-	if err != nil {
-		return e.storeError(err)
-	}
-	v, err := c.vault()
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	tmp := *out + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	if err := v.Export(rec.SHA256, f); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return e.fail(exitFailure, "evidence %d: %v", rec.ID, err)
-	}
-	if err := f.Close(); err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	if err := c.change(ctx, func(tx store.CaseTx) error {
-		return tx.AddCustody(store.CustodyEntry{EvidenceID: rec.ID, Time: now(), Action: "exported", Actor: c.actor, Purpose: *purpose})
-	}); err != nil {
-		os.Remove(tmp)
-		return e.storeError(err)
-	}
-	if err := os.Rename(tmp, *out); err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	return e.result(*cf.asJSON, map[string]any{"id": rec.ID, "sha256": rec.SHA256, "out": *out}, func() {
-		fmt.Fprintf(e.stdout, "evidence %d written to %s, verified (sha256 %s); the export is in its chain of custody\n", rec.ID, *out, rec.SHA256)
+	return e.withCoop(ctx, cf, func(c *coop) int {
+		rec, err := c.st.Evidence(ctx, *id)
+		if err != nil {
+			return e.storeError(err)
+		}
+		v, err := c.vault()
+		if err != nil {
+			return e.fail(exitFailure, "%v", err)
+		}
+		tmp := *out + ".tmp"
+		f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		if err != nil {
+			return e.fail(exitFailure, "%v", err)
+		}
+		if err := v.Export(rec.SHA256, f); err != nil {
+			f.Close()
+			os.Remove(tmp)
+			return e.fail(exitFailure, "evidence %d: %v", rec.ID, err)
+		}
+		if err := f.Close(); err != nil {
+			return e.fail(exitFailure, "%v", err)
+		}
+		if err := c.change(ctx, func(tx store.CaseTx) error {
+			return tx.AddCustody(store.CustodyEntry{EvidenceID: rec.ID, Time: now(), Action: "exported", Actor: c.actor, Purpose: *purpose})
+		}); err != nil {
+			os.Remove(tmp)
+			return e.storeError(err)
+		}
+		if err := os.Rename(tmp, *out); err != nil {
+			return e.fail(exitFailure, "%v", err)
+		}
+		return e.result(*cf.asJSON, map[string]any{"id": rec.ID, "sha256": rec.SHA256, "out": *out}, func() {
+			fmt.Fprintf(e.stdout, "evidence %d written to %s, verified (sha256 %s); the export is in its chain of custody\n", rec.ID, *out, rec.SHA256)
+		})
 	})
 }
 
@@ -209,37 +200,34 @@ func (e *env) evidenceCustody(ctx context.Context, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	c, err := e.openCoop(ctx, cf)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	defer c.close()
-	rec, err := c.st.Evidence(ctx, *id)
-	if err != nil {
-		return e.storeError(err)
-	}
-	entries, err := c.st.Custody(ctx, rec.ID)
-	if err != nil {
-		return e.storeError(err)
-	}
-	type entry struct {
-		Seq     int64  `json:"seq"`
-		Time    string `json:"time"`
-		Action  string `json:"action"`
-		Actor   string `json:"actor"`
-		Purpose string `json:"purpose,omitempty"`
-	}
-	list := make([]entry, len(entries))
-	for i, x := range entries {
-		list[i] = entry{x.Seq, x.Time.Format("2006-01-02T15:04:05Z"), x.Action, x.Actor, x.Purpose}
-	}
-	return e.result(*cf.asJSON, map[string]any{"evidence": viewEvidence(rec), "custody": list}, func() {
-		fmt.Fprintf(e.stdout, "evidence %d: %s, sha256 %s\n", rec.ID, rec.Name, rec.SHA256)
-		w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-		for _, x := range list {
-			fmt.Fprintf(w, "  %d\t%s\t%s\t%s\t%s\n", x.Seq, x.Time, x.Action, x.Actor, x.Purpose)
+	return e.withCoop(ctx, cf, func(c *coop) int {
+		rec, err := c.st.Evidence(ctx, *id)
+		if err != nil {
+			return e.storeError(err)
 		}
-		w.Flush()
+		entries, err := c.st.Custody(ctx, rec.ID)
+		if err != nil {
+			return e.storeError(err)
+		}
+		type entry struct {
+			Seq     int64  `json:"seq"`
+			Time    string `json:"time"`
+			Action  string `json:"action"`
+			Actor   string `json:"actor"`
+			Purpose string `json:"purpose,omitempty"`
+		}
+		list := make([]entry, len(entries))
+		for i, x := range entries {
+			list[i] = entry{x.Seq, x.Time.Format("2006-01-02T15:04:05Z"), x.Action, x.Actor, x.Purpose}
+		}
+		return e.result(*cf.asJSON, map[string]any{"evidence": viewEvidence(rec), "custody": list}, func() {
+			fmt.Fprintf(e.stdout, "evidence %d: %s, sha256 %s\n", rec.ID, rec.Name, rec.SHA256)
+			w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+			for _, x := range list {
+				fmt.Fprintf(w, "  %d\t%s\t%s\t%s\t%s\n", x.Seq, x.Time, x.Action, x.Actor, x.Purpose)
+			}
+			w.Flush()
+		})
 	})
 }
 
@@ -252,18 +240,15 @@ func (e *env) evidenceHold(ctx context.Context, args []string) int {
 	if _, err := parse(fs, args); err != nil || *id == 0 || !e.need(fs, "reason") {
 		return exitUsage
 	}
-	c, err := e.openCoop(ctx, cf)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	defer c.close()
-	if err := c.change(ctx, func(tx store.CaseTx) error { return tx.SetLegalHold(*id, !*release, *reason, now()) }); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return e.fail(exitUsage, "no evidence %d", *id)
+	return e.withCoop(ctx, cf, func(c *coop) int {
+		if err := c.change(ctx, func(tx store.CaseTx) error { return tx.SetLegalHold(*id, !*release, *reason, now()) }); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return e.fail(exitUsage, "no evidence %d", *id)
+			}
+			return e.storeError(err)
 		}
-		return e.storeError(err)
-	}
-	return e.result(*cf.asJSON, map[string]any{"id": *id, "legal_hold": !*release}, func() {
-		fmt.Fprintf(e.stdout, "evidence %s: legal hold %s\n", strconv.FormatInt(*id, 10), map[bool]string{true: "set", false: "released"}[!*release])
+		return e.result(*cf.asJSON, map[string]any{"id": *id, "legal_hold": !*release}, func() {
+			fmt.Fprintf(e.stdout, "evidence %s: legal hold %s\n", strconv.FormatInt(*id, 10), map[bool]string{true: "set", false: "released"}[!*release])
+		})
 	})
 }

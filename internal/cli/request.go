@@ -145,47 +145,44 @@ func (e *env) requestCreate(ctx context.Context, args []string) int {
 	if missing, problems := casework.Validate(typ, fields); len(missing)+len(problems) > 0 {
 		return e.fieldsProblem(*cf.asJSON, typ, missing, problems)
 	}
-	c, err := e.openCoop(ctx, cf)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	defer c.close()
-	self, err := c.st.SelfAgency(ctx)
-	if err != nil {
-		return e.storeError(err)
-	}
-	partner, err := c.st.Agency(ctx, *to)
-	if err != nil {
-		return e.storeError(err)
-	}
-	if partner.ID == self.ID {
-		return e.fail(exitUsage, "--to %s is this node's own agency", partner.ID)
-	}
-	cs, err := c.st.Case(ctx, *caseID)
-	if err != nil {
-		return e.storeError(err)
-	}
-	tlp := cs.TLP
-	if *tlpS != "" {
-		t, err := event.ParseTLP(*tlpS)
+	return e.withCoop(ctx, cf, func(c *coop) int {
+		self, err := c.st.SelfAgency(ctx)
 		if err != nil {
-			return e.fail(exitUsage, "--tlp: %v", err)
+			return e.storeError(err)
 		}
-		tlp = tlp.Stricter(t)
-	}
-	at := now()
-	raw, _ := json.Marshal(fields)
-	r := store.Request{CaseID: cs.ID, Direction: store.Outgoing, Type: string(typ), From: self.ID, To: partner.ID, Status: string(casework.StatusDraft),
-		Fields: raw, TLP: tlp, Created: at, Due: e.cfg.deadlines().Due(typ, at)}
-	if err := c.change(ctx, func(tx store.CaseTx) error {
-		var err error
-		r.ID, err = tx.CreateRequest(r)
-		return err
-	}); err != nil {
-		return e.storeError(err)
-	}
-	return e.result(*cf.asJSON, map[string]any{"id": r.ID, "status": r.Status, "due": stamp(r.Due)}, func() {
-		fmt.Fprintf(e.stdout, "request %d: %s to %s (%s), status %s; due %s if sent now\n", r.ID, typ, partner.ID, partner.Country, r.Status, stamp(r.Due))
+		partner, err := c.st.Agency(ctx, *to)
+		if err != nil {
+			return e.storeError(err)
+		}
+		if partner.ID == self.ID {
+			return e.fail(exitUsage, "--to %s is this node's own agency", partner.ID)
+		}
+		cs, err := c.st.Case(ctx, *caseID)
+		if err != nil {
+			return e.storeError(err)
+		}
+		tlp := cs.TLP
+		if *tlpS != "" {
+			t, err := event.ParseTLP(*tlpS)
+			if err != nil {
+				return e.fail(exitUsage, "--tlp: %v", err)
+			}
+			tlp = tlp.Stricter(t)
+		}
+		at := now()
+		raw, _ := json.Marshal(fields)
+		r := store.Request{CaseID: cs.ID, Direction: store.Outgoing, Type: string(typ), From: self.ID, To: partner.ID, Status: string(casework.StatusDraft),
+			Fields: raw, TLP: tlp, Created: at, Due: e.cfg.deadlines().Due(typ, at)}
+		if err := c.change(ctx, func(tx store.CaseTx) error {
+			var err error
+			r.ID, err = tx.CreateRequest(r)
+			return err
+		}); err != nil {
+			return e.storeError(err)
+		}
+		return e.result(*cf.asJSON, map[string]any{"id": r.ID, "status": r.Status, "due": stamp(r.Due)}, func() {
+			fmt.Fprintf(e.stdout, "request %d: %s to %s (%s), status %s; due %s if sent now\n", r.ID, typ, partner.ID, partner.Country, r.Status, stamp(r.Due))
+		})
 	})
 }
 
@@ -234,60 +231,57 @@ func (e *env) requestMove(ctx context.Context, args []string) int {
 	if err != nil {
 		return e.fail(exitUsage, "--to: %v", err)
 	}
-	c, err := e.openCoop(ctx, cf)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	defer c.close()
-	r, err := c.st.Request(ctx, *id)
-	if err != nil {
-		return e.storeError(err)
-	}
-	typ := casework.RequestType(r.Type)
-	from := casework.Status(r.Status)
-	if err := casework.CheckTransition(typ, from, to, *reason, *consulted); err != nil {
-		hint := ""
-		switch {
-		case errors.Is(err, casework.ErrReasonRequired):
-			hint = " (give --reason)"
-		case errors.Is(err, casework.ErrConsultationRequired):
-			hint = " (once you have, add --consulted)"
-		}
-		return e.fail(exitUsage, "request %d: %v%s", r.ID, err, hint)
-	}
-	if to == casework.StatusSubmitted {
-		fields, err := decodeFields(r.Fields)
+	return e.withCoop(ctx, cf, func(c *coop) int {
+		r, err := c.st.Request(ctx, *id)
 		if err != nil {
-			return e.fail(exitFailure, "request %d: %v", r.ID, err)
-		}
-		if missing, problems := casework.Validate(typ, fields); len(missing)+len(problems) > 0 {
-			return e.fieldsProblem(*cf.asJSON, typ, missing, problems)
-		}
-	}
-	if *followUp != 0 {
-		if _, err := c.st.Request(ctx, *followUp); err != nil {
 			return e.storeError(err)
 		}
-		r.FollowUp = *followUp
-	}
-	at := now()
-	applyStatus(e.cfg.deadlines(), &r, to, at, c.followUpOpen(ctx, r))
-	if err := c.change(ctx, func(tx store.CaseTx) error {
-		return tx.UpdateRequest(r, store.RequestChange{Time: at, From: string(from), To: string(to), Reason: *reason})
-	}); err != nil {
-		return e.storeError(err)
-	}
-	r.Version++
-	v := viewRequest(r, at, e.cfg.deadlines())
-	return e.result(*cf.asJSON, v, func() {
-		fmt.Fprintf(e.stdout, "request %d: %s → %s", r.ID, from, to)
-		if v.Due != "" && casework.Status(r.Status).AwaitsRequestedSide() {
-			fmt.Fprintf(e.stdout, "; due %s", v.Due)
+		typ := casework.RequestType(r.Type)
+		from := casework.Status(r.Status)
+		if err := casework.CheckTransition(typ, from, to, *reason, *consulted); err != nil {
+			hint := ""
+			switch {
+			case errors.Is(err, casework.ErrReasonRequired):
+				hint = " (give --reason)"
+			case errors.Is(err, casework.ErrConsultationRequired):
+				hint = " (once you have, add --consulted)"
+			}
+			return e.fail(exitUsage, "request %d: %v%s", r.ID, err, hint)
 		}
-		if v.PreservedUntil != "" {
-			fmt.Fprintf(e.stdout, "; preserved until %s", v.PreservedUntil)
+		if to == casework.StatusSubmitted {
+			fields, err := decodeFields(r.Fields)
+			if err != nil {
+				return e.fail(exitFailure, "request %d: %v", r.ID, err)
+			}
+			if missing, problems := casework.Validate(typ, fields); len(missing)+len(problems) > 0 {
+				return e.fieldsProblem(*cf.asJSON, typ, missing, problems)
+			}
 		}
-		fmt.Fprintln(e.stdout)
+		if *followUp != 0 {
+			if _, err := c.st.Request(ctx, *followUp); err != nil {
+				return e.storeError(err)
+			}
+			r.FollowUp = *followUp
+		}
+		at := now()
+		applyStatus(e.cfg.deadlines(), &r, to, at, c.followUpOpen(ctx, r))
+		if err := c.change(ctx, func(tx store.CaseTx) error {
+			return tx.UpdateRequest(r, store.RequestChange{Time: at, From: string(from), To: string(to), Reason: *reason})
+		}); err != nil {
+			return e.storeError(err)
+		}
+		r.Version++
+		v := viewRequest(r, at, e.cfg.deadlines())
+		return e.result(*cf.asJSON, v, func() {
+			fmt.Fprintf(e.stdout, "request %d: %s → %s", r.ID, from, to)
+			if v.Due != "" && casework.Status(r.Status).AwaitsRequestedSide() {
+				fmt.Fprintf(e.stdout, "; due %s", v.Due)
+			}
+			if v.PreservedUntil != "" {
+				fmt.Fprintf(e.stdout, "; preserved until %s", v.PreservedUntil)
+			}
+			fmt.Fprintln(e.stdout)
+		})
 	})
 }
 
@@ -299,38 +293,35 @@ func (e *env) requestList(ctx context.Context, args []string) int {
 	if _, err := parse(fs, args); err != nil {
 		return exitUsage
 	}
-	c, err := e.openCoop(ctx, cf)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	defer c.close()
-	rs, err := c.st.Requests(ctx)
-	if err != nil {
-		return e.storeError(err)
-	}
-	at := now()
-	views := []requestView{}
-	for _, r := range rs {
-		v := viewRequest(r, at, e.cfg.deadlines())
-		if (*overdue && !v.Overdue) || (*expiring && !v.Expiring) {
-			continue
+	return e.withCoop(ctx, cf, func(c *coop) int {
+		rs, err := c.st.Requests(ctx)
+		if err != nil {
+			return e.storeError(err)
 		}
-		views = append(views, v)
-	}
-	return e.result(*cf.asJSON, map[string]any{"requests": views}, func() {
-		w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(w, "id\tdirection\ttype\tfrom\tto\tstatus\tdue\t")
-		for _, v := range views {
-			flag := ""
-			if v.Overdue {
-				flag = "OVERDUE"
+		at := now()
+		views := []requestView{}
+		for _, r := range rs {
+			v := viewRequest(r, at, e.cfg.deadlines())
+			if (*overdue && !v.Overdue) || (*expiring && !v.Expiring) {
+				continue
 			}
-			if v.Expiring {
-				flag = "preservation lapses " + v.PreservedUntil
-			}
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.Direction, v.Type, v.From, v.To, v.Status, dash(v.Due), flag)
+			views = append(views, v)
 		}
-		w.Flush()
+		return e.result(*cf.asJSON, map[string]any{"requests": views}, func() {
+			w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "id\tdirection\ttype\tfrom\tto\tstatus\tdue\t")
+			for _, v := range views {
+				flag := ""
+				if v.Overdue {
+					flag = "OVERDUE"
+				}
+				if v.Expiring {
+					flag = "preservation lapses " + v.PreservedUntil
+				}
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.Direction, v.Type, v.From, v.To, v.Status, dash(v.Due), flag)
+			}
+			w.Flush()
+		})
 	})
 }
 
@@ -342,39 +333,36 @@ func (e *env) requestShow(ctx context.Context, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	c, err := e.openCoop(ctx, cf)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	defer c.close()
-	r, err := c.st.Request(ctx, *id)
-	if err != nil {
-		return e.storeError(err)
-	}
-	h, err := c.st.RequestHistory(ctx, r.ID)
-	if err != nil {
-		return e.storeError(err)
-	}
-	v := viewRequest(r, now(), e.cfg.deadlines())
-	v.Fields = r.Fields
-	for _, x := range h {
-		v.History = append(v.History, changeView{stamp(x.Time), x.From, x.To, x.Reason, x.Actor})
-	}
-	return e.result(*cf.asJSON, v, func() {
-		fmt.Fprintf(e.stdout, "request %d (%s): %s from %s to %s, %s, %s\n", v.ID, v.Direction, v.Type, v.From, v.To, v.Status, v.TLP)
-		if v.Due != "" {
-			fmt.Fprintf(e.stdout, "due %s", v.Due)
-			if v.Overdue {
-				fmt.Fprint(e.stdout, " — OVERDUE")
+	return e.withCoop(ctx, cf, func(c *coop) int {
+		r, err := c.st.Request(ctx, *id)
+		if err != nil {
+			return e.storeError(err)
+		}
+		h, err := c.st.RequestHistory(ctx, r.ID)
+		if err != nil {
+			return e.storeError(err)
+		}
+		v := viewRequest(r, now(), e.cfg.deadlines())
+		v.Fields = r.Fields
+		for _, x := range h {
+			v.History = append(v.History, changeView{stamp(x.Time), x.From, x.To, x.Reason, x.Actor})
+		}
+		return e.result(*cf.asJSON, v, func() {
+			fmt.Fprintf(e.stdout, "request %d (%s): %s from %s to %s, %s, %s\n", v.ID, v.Direction, v.Type, v.From, v.To, v.Status, v.TLP)
+			if v.Due != "" {
+				fmt.Fprintf(e.stdout, "due %s", v.Due)
+				if v.Overdue {
+					fmt.Fprint(e.stdout, " — OVERDUE")
+				}
+				fmt.Fprintln(e.stdout)
 			}
-			fmt.Fprintln(e.stdout)
-		}
-		if v.PreservedUntil != "" {
-			fmt.Fprintf(e.stdout, "data preserved until %s\n", v.PreservedUntil)
-		}
-		for _, x := range v.History {
-			fmt.Fprintf(e.stdout, "  %s  %s → %s  %s  %s\n", x.Time, x.From, x.To, x.Actor, x.Reason)
-		}
+			if v.PreservedUntil != "" {
+				fmt.Fprintf(e.stdout, "data preserved until %s\n", v.PreservedUntil)
+			}
+			for _, x := range v.History {
+				fmt.Fprintf(e.stdout, "  %s  %s → %s  %s  %s\n", x.Time, x.From, x.To, x.Actor, x.Reason)
+			}
+		})
 	})
 }
 
@@ -439,152 +427,149 @@ func (e *env) requestExport(ctx context.Context, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	c, err := e.openCoop(ctx, cf)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	defer c.close()
-	self, err := c.st.SelfAgency(ctx)
-	if err != nil {
-		return e.storeError(err)
-	}
-	key, err := e.signingKey(c, self)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	r, err := c.st.Request(ctx, *id)
-	if err != nil {
-		return e.storeError(err)
-	}
-	partnerID := r.To
-	if r.Direction == store.Incoming {
-		partnerID = r.From
-	}
-	partner, err := c.st.Agency(ctx, partnerID)
-	if err != nil {
-		return e.storeError(err)
-	}
-	at := now()
-	var pkg *federation.Package
-	var sent []store.EvidenceRecord
-	moveToSubmitted := false
-	if r.Direction == store.Outgoing {
-		if r.Status != string(casework.StatusDraft) && r.Status != string(casework.StatusSubmitted) {
-			return e.fail(exitUsage, "request %d is %s: only a draft or submitted request is sent; its status comes back from %s", r.ID, r.Status, partner.ID)
-		}
-		var p requestPayload
-		p.Request.ID, p.Request.Type, p.Request.Fields, p.Request.TLP, p.Request.Created = r.ID, r.Type, r.Fields, r.TLP.String(), r.Created
-		var atts []federation.Attachment
-		tlp := r.TLP
-		if r.CaseID != 0 {
-			cs, err := c.st.Case(ctx, r.CaseID)
-			if err != nil {
-				return e.storeError(err)
-			}
-			p.Case.ID, p.Case.Title, p.Case.TLP, p.Case.PAP = cs.ID, cs.Title, cs.TLP.String(), cs.PAP
-			evs, err := c.st.EvidenceList(ctx, cs.ID)
-			if err != nil {
-				return e.storeError(err)
-			}
-			v, err := c.vault()
-			if err != nil {
-				return e.fail(exitFailure, "%v", err)
-			}
-			for _, ev := range evs {
-				// A marking is never weakened on the way out: what is
-				// stricter than the request stays home, and says so.
-				if ev.TLP.Stricter(r.TLP) != r.TLP {
-					p.Case.Withheld = append(p.Case.Withheld, fmt.Sprintf("%s (%s, stricter than the request's %s)", ev.Name, ev.TLP, r.TLP))
-					continue
-				}
-				p.Case.Evidence = append(p.Case.Evidence, evidenceExcerpt{ev.Name, ev.SHA256, ev.Size, ev.Description, ev.TLP.String()})
-				var buf bytes.Buffer
-				if *withFiles {
-					if err := v.Export(ev.SHA256, &buf); err != nil {
-						return e.fail(exitFailure, "evidence %d: %v", ev.ID, err)
-					}
-					atts = append(atts, federation.NewAttachment(fmt.Sprintf("%d-%s", ev.ID, sanitizeName(ev.Name)), buf.Bytes(), true))
-				} else {
-					atts = append(atts, federation.Attachment{Name: fmt.Sprintf("%d-%s", ev.ID, sanitizeName(ev.Name)), SHA256: ev.SHA256, Size: ev.Size})
-				}
-				sent = append(sent, ev)
-			}
-			tlp = tlp.Stricter(cs.TLP)
-		}
-		pkg, err = federation.NewPackage(federation.KindRequest, federation.Party{Agency: self.ID, Country: self.Country},
-			federation.Party{Agency: partner.ID, Country: partner.Country}, tlp.String(), p)
-		if err != nil {
-			return e.fail(exitFailure, "%v", err)
-		}
-		pkg.Attachments = atts
-		moveToSubmitted = r.Status == string(casework.StatusDraft)
-		if moveToSubmitted {
-			fields, err := decodeFields(r.Fields)
-			if err != nil {
-				return e.fail(exitFailure, "%v", err)
-			}
-			if missing, problems := casework.Validate(casework.RequestType(r.Type), fields); len(missing)+len(problems) > 0 {
-				return e.fieldsProblem(*cf.asJSON, casework.RequestType(r.Type), missing, problems)
-			}
-		}
-	} else {
-		remote, err := remoteNumber(r.RemoteID)
-		if err != nil {
-			return e.fail(exitFailure, "request %d: %v", r.ID, err)
-		}
-		h, err := c.st.RequestHistory(ctx, r.ID)
+	return e.withCoop(ctx, cf, func(c *coop) int {
+		self, err := c.st.SelfAgency(ctx)
 		if err != nil {
 			return e.storeError(err)
 		}
-		sp := statusPayload{Request: remote, Status: r.Status, PreservedUntil: stamp(r.PreservedUntil), History: []changeView{}}
-		for _, x := range h {
-			sp.History = append(sp.History, changeView{stamp(x.Time), x.From, x.To, x.Reason, x.Actor})
-			sp.Reason = x.Reason
-		}
-		pkg, err = federation.NewPackage(federation.KindStatus, federation.Party{Agency: self.ID, Country: self.Country},
-			federation.Party{Agency: partner.ID, Country: partner.Country}, r.TLP.String(), sp)
+		key, err := e.signingKey(c, self)
 		if err != nil {
 			return e.fail(exitFailure, "%v", err)
 		}
-	}
-	file, err := federation.Seal(pkg, key)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	if err := writeFileAtomic(*out, file); err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	err = c.change(ctx, func(tx store.CaseTx) error {
-		if moveToSubmitted {
-			from := r.Status
-			applyStatus(e.cfg.deadlines(), &r, casework.StatusSubmitted, at, false)
-			if err := tx.UpdateRequest(r, store.RequestChange{Time: at, From: from, To: r.Status, Reason: "sent as package " + pkg.ID}); err != nil {
-				return err
+		r, err := c.st.Request(ctx, *id)
+		if err != nil {
+			return e.storeError(err)
+		}
+		partnerID := r.To
+		if r.Direction == store.Incoming {
+			partnerID = r.From
+		}
+		partner, err := c.st.Agency(ctx, partnerID)
+		if err != nil {
+			return e.storeError(err)
+		}
+		at := now()
+		var pkg *federation.Package
+		var sent []store.EvidenceRecord
+		moveToSubmitted := false
+		if r.Direction == store.Outgoing {
+			if r.Status != string(casework.StatusDraft) && r.Status != string(casework.StatusSubmitted) {
+				return e.fail(exitUsage, "request %d is %s: only a draft or submitted request is sent; its status comes back from %s", r.ID, r.Status, partner.ID)
+			}
+			var p requestPayload
+			p.Request.ID, p.Request.Type, p.Request.Fields, p.Request.TLP, p.Request.Created = r.ID, r.Type, r.Fields, r.TLP.String(), r.Created
+			var atts []federation.Attachment
+			tlp := r.TLP
+			if r.CaseID != 0 {
+				cs, err := c.st.Case(ctx, r.CaseID)
+				if err != nil {
+					return e.storeError(err)
+				}
+				p.Case.ID, p.Case.Title, p.Case.TLP, p.Case.PAP = cs.ID, cs.Title, cs.TLP.String(), cs.PAP
+				evs, err := c.st.EvidenceList(ctx, cs.ID)
+				if err != nil {
+					return e.storeError(err)
+				}
+				v, err := c.vault()
+				if err != nil {
+					return e.fail(exitFailure, "%v", err)
+				}
+				for _, ev := range evs {
+					// A marking is never weakened on the way out: what is
+					// stricter than the request stays home, and says so.
+					if ev.TLP.Stricter(r.TLP) != r.TLP {
+						p.Case.Withheld = append(p.Case.Withheld, fmt.Sprintf("%s (%s, stricter than the request's %s)", ev.Name, ev.TLP, r.TLP))
+						continue
+					}
+					p.Case.Evidence = append(p.Case.Evidence, evidenceExcerpt{ev.Name, ev.SHA256, ev.Size, ev.Description, ev.TLP.String()})
+					var buf bytes.Buffer
+					if *withFiles {
+						if err := v.Export(ev.SHA256, &buf); err != nil {
+							return e.fail(exitFailure, "evidence %d: %v", ev.ID, err)
+						}
+						atts = append(atts, federation.NewAttachment(fmt.Sprintf("%d-%s", ev.ID, sanitizeName(ev.Name)), buf.Bytes(), true))
+					} else {
+						atts = append(atts, federation.Attachment{Name: fmt.Sprintf("%d-%s", ev.ID, sanitizeName(ev.Name)), SHA256: ev.SHA256, Size: ev.Size})
+					}
+					sent = append(sent, ev)
+				}
+				tlp = tlp.Stricter(cs.TLP)
+			}
+			pkg, err = federation.NewPackage(federation.KindRequest, federation.Party{Agency: self.ID, Country: self.Country},
+				federation.Party{Agency: partner.ID, Country: partner.Country}, tlp.String(), p)
+			if err != nil {
+				return e.fail(exitFailure, "%v", err)
+			}
+			pkg.Attachments = atts
+			moveToSubmitted = r.Status == string(casework.StatusDraft)
+			if moveToSubmitted {
+				fields, err := decodeFields(r.Fields)
+				if err != nil {
+					return e.fail(exitFailure, "%v", err)
+				}
+				if missing, problems := casework.Validate(casework.RequestType(r.Type), fields); len(missing)+len(problems) > 0 {
+					return e.fieldsProblem(*cf.asJSON, casework.RequestType(r.Type), missing, problems)
+				}
+			}
+		} else {
+			remote, err := remoteNumber(r.RemoteID)
+			if err != nil {
+				return e.fail(exitFailure, "request %d: %v", r.ID, err)
+			}
+			h, err := c.st.RequestHistory(ctx, r.ID)
+			if err != nil {
+				return e.storeError(err)
+			}
+			sp := statusPayload{Request: remote, Status: r.Status, PreservedUntil: stamp(r.PreservedUntil), History: []changeView{}}
+			for _, x := range h {
+				sp.History = append(sp.History, changeView{stamp(x.Time), x.From, x.To, x.Reason, x.Actor})
+				sp.Reason = x.Reason
+			}
+			pkg, err = federation.NewPackage(federation.KindStatus, federation.Party{Agency: self.ID, Country: self.Country},
+				federation.Party{Agency: partner.ID, Country: partner.Country}, r.TLP.String(), sp)
+			if err != nil {
+				return e.fail(exitFailure, "%v", err)
 			}
 		}
-		for _, ev := range sent {
-			purpose := fmt.Sprintf("hash sent to %s with request %d (package %s)", partner.ID, r.ID, pkg.ID)
-			if *withFiles {
-				purpose = fmt.Sprintf("sent to %s with request %d (package %s)", partner.ID, r.ID, pkg.ID)
-			}
-			if err := tx.AddCustody(store.CustodyEntry{EvidenceID: ev.ID, Time: at, Action: "transferred", Actor: c.actor, Purpose: purpose}); err != nil {
-				return err
-			}
+		file, err := federation.Seal(pkg, key)
+		if err != nil {
+			return e.fail(exitFailure, "%v", err)
 		}
-		return tx.Record("package.export", "package/"+pkg.ID, map[string]any{"kind": pkg.Kind, "request": r.ID, "to": partner.ID, "tlp": pkg.TLP, "sha256_attachments": len(pkg.Attachments)})
-	})
-	if err != nil {
-		os.Remove(*out)
-		return e.storeError(err)
-	}
-	res := map[string]any{"package": pkg.ID, "kind": pkg.Kind, "to": partner.ID, "request": r.ID, "status": r.Status, "tlp": pkg.TLP, "out": *out, "attachments": len(pkg.Attachments)}
-	return e.result(*cf.asJSON, res, func() {
-		fmt.Fprintf(e.stdout, "package %s (%s, %s) for %s written to %s, signed by %s\n", pkg.ID, pkg.Kind, pkg.TLP, partner.ID, *out, self.ID)
-		channel := "your usual channel"
-		if partner.Channels != "" {
-			channel = "one of " + partner.Channels
+		if err := writeFileAtomic(*out, file); err != nil {
+			return e.fail(exitFailure, "%v", err)
 		}
-		fmt.Fprintf(e.stdout, "send it to %s by %s; request %d is %s\n", partner.ID, channel, r.ID, r.Status)
+		err = c.change(ctx, func(tx store.CaseTx) error {
+			if moveToSubmitted {
+				from := r.Status
+				applyStatus(e.cfg.deadlines(), &r, casework.StatusSubmitted, at, false)
+				if err := tx.UpdateRequest(r, store.RequestChange{Time: at, From: from, To: r.Status, Reason: "sent as package " + pkg.ID}); err != nil {
+					return err
+				}
+			}
+			for _, ev := range sent {
+				purpose := fmt.Sprintf("hash sent to %s with request %d (package %s)", partner.ID, r.ID, pkg.ID)
+				if *withFiles {
+					purpose = fmt.Sprintf("sent to %s with request %d (package %s)", partner.ID, r.ID, pkg.ID)
+				}
+				if err := tx.AddCustody(store.CustodyEntry{EvidenceID: ev.ID, Time: at, Action: "transferred", Actor: c.actor, Purpose: purpose}); err != nil {
+					return err
+				}
+			}
+			return tx.Record("package.export", "package/"+pkg.ID, map[string]any{"kind": pkg.Kind, "request": r.ID, "to": partner.ID, "tlp": pkg.TLP, "sha256_attachments": len(pkg.Attachments)})
+		})
+		if err != nil {
+			os.Remove(*out)
+			return e.storeError(err)
+		}
+		res := map[string]any{"package": pkg.ID, "kind": pkg.Kind, "to": partner.ID, "request": r.ID, "status": r.Status, "tlp": pkg.TLP, "out": *out, "attachments": len(pkg.Attachments)}
+		return e.result(*cf.asJSON, res, func() {
+			fmt.Fprintf(e.stdout, "package %s (%s, %s) for %s written to %s, signed by %s\n", pkg.ID, pkg.Kind, pkg.TLP, partner.ID, *out, self.ID)
+			channel := "your usual channel"
+			if partner.Channels != "" {
+				channel = "one of " + partner.Channels
+			}
+			fmt.Fprintf(e.stdout, "send it to %s by %s; request %d is %s\n", partner.ID, channel, r.ID, r.Status)
+		})
 	})
 }
 
@@ -618,48 +603,45 @@ func (e *env) requestImport(ctx context.Context, args []string) int {
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
-	c, err := e.openCoop(ctx, cf)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	defer c.close()
-	self, err := c.st.SelfAgency(ctx)
-	if err != nil {
-		return e.storeError(err)
-	}
-	keyOf := func(agency string) (ed25519.PublicKey, error) {
-		a, err := c.st.Agency(ctx, agency)
+	return e.withCoop(ctx, cf, func(c *coop) int {
+		self, err := c.st.SelfAgency(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("%s is not a registered partner (concord agency add --id %s ... --key FILE): %w", agency, agency, err)
+			return e.storeError(err)
 		}
-		if a.PublicKey == "" {
-			return nil, fmt.Errorf("partner %s has no registered key", agency)
+		keyOf := func(agency string) (ed25519.PublicKey, error) {
+			a, err := c.st.Agency(ctx, agency)
+			if err != nil {
+				return nil, fmt.Errorf("%s is not a registered partner (concord agency add --id %s ... --key FILE): %w", agency, agency, err)
+			}
+			if a.PublicKey == "" {
+				return nil, fmt.Errorf("partner %s has no registered key", agency)
+			}
+			return federation.ParsePublicKey(a.PublicKey)
 		}
-		return federation.ParsePublicKey(a.PublicKey)
-	}
-	pkg, err := federation.Open(data, keyOf, self.ID)
-	if err != nil {
-		return e.fail(exitUsage, "%s: %v", files[0], err)
-	}
-	at := now()
-	res := map[string]any{"package": pkg.ID, "kind": pkg.Kind, "from": pkg.From.Agency, "tlp": pkg.TLP}
-	switch pkg.Kind {
-	case federation.KindRequest:
-		err = e.importRequest(ctx, c, pkg, at, res)
-	case federation.KindStatus:
-		err = e.importStatus(ctx, c, pkg, at, res)
-	default:
-		return e.fail(exitUsage, "%s: a %q package is not one this version imports", files[0], pkg.Kind)
-	}
-	if err != nil {
-		if errors.Is(err, store.ErrReplay) {
-			return e.fail(exitUsage, "%s: package %s from %s was imported before; a replayed package is refused", files[0], pkg.ID, pkg.From.Agency)
+		pkg, err := federation.Open(data, keyOf, self.ID)
+		if err != nil {
+			return e.fail(exitUsage, "%s: %v", files[0], err)
 		}
-		return e.storeError(err)
-	}
-	return e.result(*cf.asJSON, res, func() {
-		fmt.Fprintf(e.stdout, "package %s from %s verified (signature, sender, recipient, attachments) and imported: request %v is %v\n",
-			pkg.ID, pkg.From.Agency, res["request"], res["status"])
+		at := now()
+		res := map[string]any{"package": pkg.ID, "kind": pkg.Kind, "from": pkg.From.Agency, "tlp": pkg.TLP}
+		switch pkg.Kind {
+		case federation.KindRequest:
+			err = e.importRequest(ctx, c, pkg, at, res)
+		case federation.KindStatus:
+			err = e.importStatus(ctx, c, pkg, at, res)
+		default:
+			return e.fail(exitUsage, "%s: a %q package is not one this version imports", files[0], pkg.Kind)
+		}
+		if err != nil {
+			if errors.Is(err, store.ErrReplay) {
+				return e.fail(exitUsage, "%s: package %s from %s was imported before; a replayed package is refused", files[0], pkg.ID, pkg.From.Agency)
+			}
+			return e.storeError(err)
+		}
+		return e.result(*cf.asJSON, res, func() {
+			fmt.Fprintf(e.stdout, "package %s from %s verified (signature, sender, recipient, attachments) and imported: request %v is %v\n",
+				pkg.ID, pkg.From.Agency, res["request"], res["status"])
+		})
 	})
 }
 

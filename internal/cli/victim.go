@@ -53,24 +53,21 @@ func (e *env) victimSubmit(ctx context.Context, args []string) int {
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
-	c, err := e.openCoop(ctx, cf)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	defer c.close()
-	at := now()
-	rep := store.VictimReport{Reference: casework.NewReference(at, rand.Reader), Received: at, Status: string(casework.VictimReceived), TLP: event.TLPAmber, Body: body}
-	if err := c.change(ctx, func(tx store.CaseTx) error { return tx.AddVictimReport(rep) }); err != nil {
-		return e.storeError(err)
-	}
-	warnings := r.Warnings()
-	out := map[string]any{"reference": rep.Reference, "status": rep.Status, "warnings": nonNil(warnings)}
-	return e.result(*cf.asJSON, out, func() {
-		fmt.Fprintf(e.stdout, "Your report is registered. Reference: %s\n", rep.Reference)
-		fmt.Fprintln(e.stdout, "Keep it: with it you can look up what happens to your report.")
-		for _, w := range warnings {
-			fmt.Fprintf(e.stdout, "note: %s\n", w)
+	return e.withCoop(ctx, cf, func(c *coop) int {
+		at := now()
+		rep := store.VictimReport{Reference: casework.NewReference(at, rand.Reader), Received: at, Status: string(casework.VictimReceived), TLP: event.TLPAmber, Body: body}
+		if err := c.change(ctx, func(tx store.CaseTx) error { return tx.AddVictimReport(rep) }); err != nil {
+			return e.storeError(err)
 		}
+		warnings := r.Warnings()
+		out := map[string]any{"reference": rep.Reference, "status": rep.Status, "warnings": nonNil(warnings)}
+		return e.result(*cf.asJSON, out, func() {
+			fmt.Fprintf(e.stdout, "Your report is registered. Reference: %s\n", rep.Reference)
+			fmt.Fprintln(e.stdout, "Keep it: with it you can look up what happens to your report.")
+			for _, w := range warnings {
+				fmt.Fprintf(e.stdout, "note: %s\n", w)
+			}
+		})
 	})
 }
 
@@ -86,20 +83,17 @@ func (e *env) victimStatus(ctx context.Context, args []string) int {
 	if err != nil {
 		return e.fail(exitUsage, "%v", err)
 	}
-	c, err := e.openCoop(ctx, cf)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	defer c.close()
-	rep, err := c.st.VictimReport(ctx, ref)
-	if err != nil {
-		return e.storeError(err)
-	}
-	// A victim learns the status of the report and nothing else: not the
-	// case, not the requests, not who works on it.
-	desc := casework.VictimStatus(rep.Status).Description()
-	out := map[string]any{"reference": rep.Reference, "status": rep.Status, "description": desc, "updated": rep.StatusChanged.Format("2006-01-02")}
-	return e.result(*cf.asJSON, out, func() {
-		fmt.Fprintf(e.stdout, "%s: %s — %s (since %s)\n", rep.Reference, rep.Status, desc, rep.StatusChanged.Format("2006-01-02"))
+	return e.withCoop(ctx, cf, func(c *coop) int {
+		rep, err := c.st.VictimReport(ctx, ref)
+		if err != nil {
+			return e.storeError(err)
+		}
+		// A victim learns the status of the report and nothing else: not the
+		// case, not the requests, not who works on it.
+		desc := casework.VictimStatus(rep.Status).Description()
+		out := map[string]any{"reference": rep.Reference, "status": rep.Status, "description": desc, "updated": rep.StatusChanged.Format("2006-01-02")}
+		return e.result(*cf.asJSON, out, func() {
+			fmt.Fprintf(e.stdout, "%s: %s — %s (since %s)\n", rep.Reference, rep.Status, desc, rep.StatusChanged.Format("2006-01-02"))
+		})
 	})
 }
