@@ -262,6 +262,13 @@ func TestTamperingIsDetected(t *testing.T) {
 			t.Errorf("a replayed package: exit %d %s", code, errOut)
 		}
 	})
+	t.Run("request sent again", func(t *testing.T) {
+		again := filepath.Join(dir, "again.concord")
+		runJSON(t, 0, "request", "export", "--db", pl, "--id", req, "--out", again)
+		if _, errOut, code := run(t, "request", "import", "--db", de, again); code != exitUsage || !strings.Contains(errOut, "already here as request") {
+			t.Errorf("a request sent twice: exit %d %s", code, errOut)
+		}
+	})
 	t.Run("unregistered signer", func(t *testing.T) {
 		// A third agency that BKA never registered signs a package.
 		xx := filepath.Join(dir, "xx.db")

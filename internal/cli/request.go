@@ -658,6 +658,7 @@ func (e *env) importRequest(ctx context.Context, c *coop, pkg *federation.Packag
 	if err != nil {
 		return err
 	}
+	remote := fmt.Sprintf("%s:%d", pkg.From.Agency, p.Request.ID)
 	v, err := c.vault()
 	if err != nil {
 		return err
@@ -677,11 +678,14 @@ func (e *env) importRequest(ctx context.Context, c *coop, pkg *federation.Packag
 		carried[obj.SHA256] = true
 	}
 	r := store.Request{Direction: store.Incoming, Type: string(typ), From: pkg.From.Agency, To: pkg.To.Agency, Status: string(casework.StatusSubmitted),
-		Fields: p.Request.Fields, TLP: tlp, Created: at, RemoteID: fmt.Sprintf("%s:%d", pkg.From.Agency, p.Request.ID)}
+		Fields: p.Request.Fields, TLP: tlp, Created: at, RemoteID: remote}
 	applyStatus(e.cfg.deadlines(), &r, casework.StatusSubmitted, pkg.Created, false)
 	return c.change(ctx, func(tx store.CaseTx) error {
 		if err := tx.MarkPackageSeen(pkg.ID, pkg.From.Agency, pkg.Kind, at); err != nil {
 			return err
+		}
+		if have, err := c.st.RequestByRemote(ctx, remote); err == nil {
+			return fmt.Errorf("%w: %s's request %d is already here as request %d (sent again in a new package); nothing was imported", store.ErrExists, pkg.From.Agency, p.Request.ID, have.ID)
 		}
 		caseID, err := tx.OpenCase(store.Case{Title: fmt.Sprintf("%s request %d from %s: %s", typ, p.Request.ID, pkg.From.Agency, p.Case.Title), TLP: tlp, PAP: p.Case.PAP, Opened: at})
 		if err != nil {
