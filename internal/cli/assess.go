@@ -109,10 +109,10 @@ func readLimited(stdin io.Reader, path string, limit int64) ([]byte, error) {
 // the embedded IP database alone — an assessment needs no setup.
 func (e *env) background(ctx context.Context, path string) (assess.Background, func(), error) {
 	if path == "" {
-		if _, err := os.Stat(e.cfg.DB); err == nil {
+		if _, err := os.Stat(e.cfg.DB); err == nil || isPostgres(e.cfg.DB) {
 			path = e.cfg.DB
 		}
-	} else if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	} else if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !isPostgres(path) {
 		return nil, nil, fmt.Errorf("--db %s: no such database; ingest into it first, or leave --db out to use the embedded IP database alone", path)
 	}
 	if path == "" {

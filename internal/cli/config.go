@@ -18,7 +18,8 @@ import (
 // environment (CONCORD_*) overrides the file, and command-line flags
 // override everything.
 type Config struct {
-	// DB is the database: a SQLite file path.
+	// DB is the database: a SQLite file path, or a postgres:// URL of a
+	// PostgreSQL server shared by several Concord processes.
 	DB string `json:"db"`
 	// TLP marks records whose feed carries no marking.
 	TLP string `json:"tlp"`

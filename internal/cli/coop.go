@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/concord-cert/concord/internal/store"
-	"github.com/concord-cert/concord/internal/store/sqlite"
 	"github.com/concord-cert/concord/internal/vault"
 )
 
@@ -34,7 +33,7 @@ type coopFlags struct {
 func (e *env) coopFlags(fs *flag.FlagSet) coopFlags {
 	return coopFlags{
 		db:     fs.String("db", e.cfg.DB, "database `path`"),
-		data:   fs.String("data", "", "data `directory` for the evidence vault and signing keys (default: the database path without .db, plus -data)"),
+		data:   fs.String("data", "", "data `directory` for the evidence vault and signing keys (default: CONCORD_DATA, else the SQLite path without .db, plus -data; required with PostgreSQL)"),
 		asJSON: fs.Bool("json", false, "print one JSON object"),
 	}
 }
@@ -46,15 +45,26 @@ func dataDir(db, flag string) string {
 	if flag != "" {
 		return flag
 	}
+	if v := os.Getenv("CONCORD_DATA"); v != "" {
+		return v
+	}
+	if isPostgres(db) {
+		// A server has no "beside": the vault must be named.
+		return ""
+	}
 	return strings.TrimSuffix(db, filepath.Ext(db)) + "-data"
 }
 
 func (e *env) openCoop(ctx context.Context, f coopFlags) (*coop, error) {
-	st, err := sqlite.Open(ctx, *f.db)
+	data := dataDir(*f.db, *f.data)
+	if data == "" {
+		return nil, errors.New("with a PostgreSQL database, name the data directory for the evidence vault and keys with --data (or CONCORD_DATA)")
+	}
+	st, err := openStore(ctx, *f.db)
 	if err != nil {
 		return nil, err
 	}
-	return &coop{st: st, data: dataDir(*f.db, *f.data), actor: actor()}, nil
+	return &coop{st: st, data: data, actor: actor()}, nil
 }
 
 func (c *coop) close() error { return c.st.Close() }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/concord-cert/concord/internal/enrich"
 	"github.com/concord-cert/concord/internal/ipdb"
 	"github.com/concord-cert/concord/internal/store"
+	"github.com/concord-cert/concord/internal/store/postgres"
 	"github.com/concord-cert/concord/internal/store/sqlite"
 )
 
@@ -25,9 +27,18 @@ type session struct {
 	c2        *enrich.C2Index
 }
 
-// openStore opens the database at path.
-func openStore(ctx context.Context, path string) (store.Store, error) {
-	return sqlite.Open(ctx, path)
+// openStore opens the database named by --db: a PostgreSQL server for a
+// postgres:// URL, else a SQLite file at that path.
+func openStore(ctx context.Context, db string) (store.CaseStore, error) {
+	if isPostgres(db) {
+		return postgres.Open(ctx, db)
+	}
+	return sqlite.Open(ctx, db)
+}
+
+// isPostgres reports whether --db names a PostgreSQL server.
+func isPostgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
 }
 
 // openSession opens the database and loads the active IP database; the

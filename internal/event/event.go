@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind separates incidents from the context around them.
@@ -269,6 +270,14 @@ func (e *Event) Validate() error {
 	}
 	if e.TLP > TLPRed {
 		return fmt.Errorf("invalid TLP %d", e.TLP)
+	}
+	// The fields stored as text columns must be text on every backend:
+	// PostgreSQL refuses NUL bytes and invalid UTF-8 that SQLite would keep,
+	// and one such record must not fail a whole batch on one backend only.
+	for _, f := range []struct{ name, v string }{{"feed.name", e.Feed.Name}, {"malware.name", e.Malware}} {
+		if !utf8.ValidString(f.v) || strings.IndexByte(f.v, 0) >= 0 {
+			return fmt.Errorf("%s %q is not text (a NUL byte or invalid UTF-8)", f.name, f.v)
+		}
 	}
 	return nil
 }

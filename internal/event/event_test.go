@@ -145,3 +145,13 @@ func BenchmarkHash(b *testing.B) {
 		h.Sum(&e)
 	}
 }
+
+func TestValidateRefusesTextThatIsNotText(t *testing.T) {
+	for _, m := range []string{"emo\x00tet", "emo\xfftet"} {
+		e := Event{Kind: Incident, Feed: Feed{Name: "f"}, Malware: m, Source: Endpoint{IP: netip.MustParseAddr("192.0.2.1")}}
+		e.SetClass(ClassInfected)
+		if err := e.Validate(); err == nil || !strings.Contains(err.Error(), "malware.name") {
+			t.Errorf("malware %q: %v", m, err)
+		}
+	}
+}
