@@ -80,6 +80,7 @@ func runIngest(ctx context.Context, e *env, args []string) int {
 	tlp := fs.String("tlp", e.cfg.TLP, "TLP `label` for records whose feed carries none")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a summary")
 	strict := fs.Bool("strict", false, "exit 2 when any record is rejected")
+	to := fs.String("to", "", "publish the decoded events to a NATS JetStream `url` (nats://host:4222[/stream]) for `concord worker` to store, instead of storing them here")
 	files, err := parse(fs, args)
 	if err != nil {
 		return exitUsage
@@ -102,6 +103,9 @@ func runIngest(ctx context.Context, e *env, args []string) int {
 		if _, err := feed.Lookup(*format); err != nil {
 			return e.fail(exitUsage, "%v", err)
 		}
+	}
+	if *to != "" {
+		return e.publish(ctx, *to, files, *format, fo, *asJSON, *strict)
 	}
 	s, err := openSession(ctx, *db)
 	if err != nil {
