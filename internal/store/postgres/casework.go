@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -102,16 +101,10 @@ func (s *Store) Change(ctx context.Context, actor string, fn func(tx store.CaseT
 
 // Record implements store.CaseTx.
 func (t *caseTx) Record(action, object string, detail any) error {
-	d := ""
-	if detail != nil {
-		b, err := json.Marshal(detail)
-		if err != nil {
-			return fmt.Errorf("store: audit detail: %w", err)
-		}
-		d = string(b)
+	e, err := store.NextAuditEntry(t.head, t.actor, action, object, detail)
+	if err != nil {
+		return err
 	}
-	e := audit.Entry{Seq: t.head.Seq + 1, Time: time.Now().UTC().Truncate(time.Microsecond), Actor: t.actor, Action: action, Object: object, Detail: d}
-	e.Seal(t.head.Hash)
 	if _, err := t.tx.Exec(t.ctx, `INSERT INTO audit (seq, time, actor, action, object, detail, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		e.Seq, e.Time.UnixMicro(), e.Actor, e.Action, e.Object, e.Detail, e.Prev[:], e.Hash[:]); err != nil {
 		return fmt.Errorf("store: append audit entry: %w", err)

@@ -298,7 +298,7 @@ func (s *Store) writeBatch(ctx context.Context, b *store.Batch, res *store.Batch
 	if days, feeds, inc, obs := feedDays(b, res.New); len(days) > 0 {
 		q.Queue(upsertFeedDays, days, feeds, b.IPDB, inc, obs)
 	}
-	res.Counts = batchCounts(b, res.New)
+	res.Counts = store.BatchCounts(b, res.New)
 	if b.IngestID != 0 {
 		if len(b.Rejects) > 0 {
 			lines, reasons := make([]int64, len(b.Rejects)), make([]string, len(b.Rejects))
@@ -397,7 +397,7 @@ func mergeStored(facts []store.Fact) []store.Fact {
 
 func sameStored(a, b *store.Fact) bool {
 	return a.Day == b.Day && a.Role == b.Role && a.Class == b.Class && a.Malware == b.Malware && a.Feed == b.Feed &&
-		bytes.Equal(ipKey(a.IP), ipKey(b.IP)) && bytes.Equal(ipKey(a.Peer), ipKey(b.Peer))
+		bytes.Equal(store.AddrBytes(a.IP), store.AddrBytes(b.IP)) && bytes.Equal(store.AddrBytes(a.Peer), store.AddrBytes(b.Peer))
 }
 
 // factColumns turns facts into the column arrays of upsertFacts.
@@ -413,7 +413,7 @@ func factColumns(facts []store.Fact) []any {
 	)
 	for i := range facts {
 		f := &facts[i]
-		day[i], role[i], ip[i], class[i], malware[i], peer[i], feed[i] = f.Day, int16(f.Role), ipKey(f.IP), f.Class, f.Malware, ipKey(f.Peer), f.Feed
+		day[i], role[i], ip[i], class[i], malware[i], peer[i], feed[i] = f.Day, int16(f.Role), store.AddrBytes(f.IP), f.Class, f.Malware, store.AddrBytes(f.Peer), f.Feed
 		peerCC[i], cc[i], asn[i], fl[i], events[i], asNam[i] = f.PeerCC, f.CC, int64(f.ASN), int32(f.Flags), f.Events, f.ASName
 	}
 	return []any{day, role, ip, class, malware, peer, feed, peerCC, cc, asn, fl, events, asNam}
@@ -466,23 +466,6 @@ func sortedByKey(keys []store.Key) []int {
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return bytes.Compare(keys[idx[a]][:], keys[idx[b]][:]) < 0 })
 	return idx
-}
-
-// batchCounts is what a written batch adds to its run's counters.
-func batchCounts(b *store.Batch, isNew []bool) store.Counts {
-	c := store.Counts{Records: int64(len(b.Events) + len(b.Rejects)), Rejected: int64(len(b.Rejects))}
-	for i, n := range isNew {
-		switch {
-		case !n:
-			c.Duplicates++
-		case b.Events[i].Kind == event.Observation:
-			c.Accepted++
-			c.Observations++
-		default:
-			c.Accepted++
-		}
-	}
-	return c
 }
 
 // EventByKey implements store.Reader.

@@ -32,8 +32,8 @@ func newFactScanner() *factScanner {
 // fact returns the fact last scanned.
 func (s *factScanner) fact() *store.Fact {
 	s.f = store.Fact{
-		Day: int32(s.day), Role: event.Role(s.role), IP: addrOf(s.ip), Class: s.class, Malware: s.malware,
-		Peer: addrOf(s.peer), Feed: s.feed, PeerCC: s.pcc, CC: s.cc, ASN: uint32(s.asn), Flags: event.Flags(s.flags),
+		Day: int32(s.day), Role: event.Role(s.role), IP: store.AddrFromBytes(s.ip), Class: s.class, Malware: s.malware,
+		Peer: store.AddrFromBytes(s.peer), Feed: s.feed, PeerCC: s.pcc, CC: s.cc, ASN: uint32(s.asn), Flags: event.Flags(s.flags),
 		Events: s.events, ASName: s.asName,
 	}
 	return &s.f
@@ -91,7 +91,7 @@ func (s *Store) FactsOfIP(ctx context.Context, ip netip.Addr, from, to int32) ([
 	return s.queryFacts(ctx, `SELECT f.day, f.role, f.ip, f.class, f.malware, f.peer, f.feed, f.peer_cc, f.cc, f.asn, f.flags, f.events, f.as_name
 		FROM generate_series($1::integer, $2::integer) AS d(day)
 		JOIN facts f ON f.day = d.day AND f.role = ANY($3) AND f.ip = $4
-		ORDER BY f.day, f.role, f.ip, f.class, f.malware, f.peer, f.feed`, from, to, factRoles, ipKey(ip))
+		ORDER BY f.day, f.role, f.ip, f.class, f.malware, f.peer, f.feed`, from, to, factRoles, store.AddrBytes(ip))
 }
 
 // EachFactOfRole implements store.Reader. It reads only the columns the
@@ -122,12 +122,12 @@ func (s *Store) EachFactOfRole(ctx context.Context, from, to int32, role event.R
 	rows, _ := s.pool.Query(ctx, `SELECT day, ip, `+cols+` FROM facts WHERE day BETWEEN $1 AND $2 AND role = $3 ORDER BY day`,
 		from, to, int16(role))
 	_, err := pgx.ForEachRow(rows, dest, func() error {
-		f = store.Fact{Day: int32(day), Role: role, IP: addrOf(ip)}
+		f = store.Fact{Day: int32(day), Role: role, IP: store.AddrFromBytes(ip)}
 		switch role {
 		case event.RoleC2:
 			f.Malware, f.CC, f.ASN, f.ASName = a, b, uint32(n), c
 		case event.RoleInfected:
-			f.Malware, f.CC, f.Peer, f.PeerCC = a, b, addrOf(peer), c
+			f.Malware, f.CC, f.Peer, f.PeerCC = a, b, store.AddrFromBytes(peer), c
 		default:
 			f.Class, f.CC, f.Flags = a, b, event.Flags(n)
 		}
@@ -176,7 +176,7 @@ func (s *Store) EachC2(ctx context.Context, fn func(ip netip.Addr, day int32)) e
 	var day int32
 	rows, _ := s.pool.Query(ctx, `SELECT DISTINCT ip, day FROM facts WHERE role = $1`, int16(event.RoleC2))
 	_, err := pgx.ForEachRow(rows, []any{&ip, &day}, func() error {
-		fn(addrOf(ip), day)
+		fn(store.AddrFromBytes(ip), day)
 		return nil
 	})
 	if err != nil {

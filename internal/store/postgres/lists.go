@@ -52,7 +52,7 @@ func (s *Store) ImportList(ctx context.Context, entries []store.ListEntry) (adde
 			return err
 		}
 		for _, e := range entries {
-			lo, hi := ipKey(e.Range.Lo), ipKey(e.Range.Hi)
+			lo, hi := store.AddrBytes(e.Range.Lo), store.AddrBytes(e.Range.Hi)
 			from, to := fromSec(e.From), toSec(e.To)
 			// Absorb every stored period that overlaps or touches [from, to]
 			// (within one day, the resolution of most lists).
@@ -100,7 +100,7 @@ func writeListSnapshot(ctx context.Context, tx pgx.Tx) error {
 	var lo, hi []byte
 	rows, _ := tx.Query(ctx, `SELECT kind, lo, hi, valid_from, valid_to FROM list_entries ORDER BY kind, lo, valid_from`)
 	if _, err := pgx.ForEachRow(rows, []any{&kind, &lo, &hi, &r.From, &r.To}, func() error {
-		r.Kind, r.Lo, r.Hi = event.Flags(kind), addrOf(lo), addrOf(hi)
+		r.Kind, r.Lo, r.Hi = event.Flags(kind), store.AddrFromBytes(lo), store.AddrFromBytes(hi)
 		ranges = append(ranges, r)
 		return nil
 	}); err != nil {
@@ -122,7 +122,7 @@ func (s *Store) ListEntries(ctx context.Context) ([]store.ListEntry, error) {
 	var source string
 	rows, _ := s.pool.Query(ctx, `SELECT kind, lo, hi, valid_from, valid_to, source FROM list_entries ORDER BY kind, lo, valid_from`)
 	_, err := pgx.ForEachRow(rows, []any{&kind, &lo, &hi, &from, &to, &source}, func() error {
-		e := store.ListEntry{Kind: event.Flags(kind), Range: store.Range{Lo: addrOf(lo), Hi: addrOf(hi)}, Source: source}
+		e := store.ListEntry{Kind: event.Flags(kind), Range: store.Range{Lo: store.AddrFromBytes(lo), Hi: store.AddrFromBytes(hi)}, Source: source}
 		if from != sinceEver {
 			e.From = time.Unix(from, 0).UTC()
 		}
@@ -158,7 +158,7 @@ func (s *Store) EachListRange(ctx context.Context, from, to time.Time, fn func(s
 	rows, _ := s.pool.Query(ctx, `SELECT kind, lo, hi, valid_from, valid_to FROM list_entries WHERE valid_to >= $1 AND valid_from <= $2`,
 		fromSec(from), toSec(to))
 	_, err = pgx.ForEachRow(rows, []any{&kind, &lo, &hi, &r.From, &r.To}, func() error {
-		r.Kind, r.Lo, r.Hi = event.Flags(kind), addrOf(lo), addrOf(hi)
+		r.Kind, r.Lo, r.Hi = event.Flags(kind), store.AddrFromBytes(lo), store.AddrFromBytes(hi)
 		fn(r)
 		return nil
 	})

@@ -149,24 +149,6 @@ func ip16(a netip.Addr) []byte {
 	return b[:]
 }
 
-// ipKey is ip16 for NOT NULL columns: the zero Addr becomes an empty
-// bytea: a non-nil empty slice, which pgx sends as an empty value, not NULL.
-func ipKey(a netip.Addr) []byte {
-	if !a.IsValid() {
-		return []byte{}
-	}
-	b := a.As16()
-	return b[:]
-}
-
-// addrOf decodes a stored address.
-func addrOf(b []byte) netip.Addr {
-	if len(b) != 16 {
-		return netip.Addr{}
-	}
-	return netip.AddrFrom16([16]byte(b)).Unmap()
-}
-
 // str stores "" as NULL.
 func str(s string) any {
 	if s == "" {

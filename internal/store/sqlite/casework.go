@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -81,16 +80,10 @@ func (s *Store) Change(ctx context.Context, actor string, fn func(tx store.CaseT
 
 // Record implements store.CaseTx.
 func (t *caseTx) Record(action, object string, detail any) error {
-	d := ""
-	if detail != nil {
-		b, err := json.Marshal(detail)
-		if err != nil {
-			return fmt.Errorf("store: audit detail: %w", err)
-		}
-		d = string(b)
+	e, err := store.NextAuditEntry(t.head, t.actor, action, object, detail)
+	if err != nil {
+		return err
 	}
-	e := audit.Entry{Seq: t.head.Seq + 1, Time: time.Now().UTC().Truncate(time.Microsecond), Actor: t.actor, Action: action, Object: object, Detail: d}
-	e.Seal(t.head.Hash)
 	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO audit (seq, time, actor, action, object, detail, prev, hash) VALUES (?,?,?,?,?,?,?,?)`,
 		e.Seq, e.Time.UnixMicro(), e.Actor, e.Action, e.Object, e.Detail, e.Prev[:], e.Hash[:]); err != nil {
 		return fmt.Errorf("store: append audit entry: %w", err)

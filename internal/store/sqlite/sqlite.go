@@ -120,23 +120,6 @@ func ip16(a netip.Addr) any {
 	return b[:]
 }
 
-// ipKey is ip16 for NOT NULL columns: the zero Addr becomes an empty blob.
-func ipKey(a netip.Addr) []byte {
-	if !a.IsValid() {
-		return []byte{}
-	}
-	b := a.As16()
-	return b[:]
-}
-
-// addrOf decodes a stored address.
-func addrOf(b []byte) netip.Addr {
-	if len(b) != 16 {
-		return netip.Addr{}
-	}
-	return netip.AddrFrom16([16]byte(b)).Unmap()
-}
-
 // str stores "" as NULL.
 func str(s string) any {
 	if s == "" {
@@ -260,7 +243,7 @@ func writeBatch(ctx context.Context, dc driver.ConnPrepareContext, b *store.Batc
 	facts = store.MergeFacts(facts)
 	store.SortFacts(facts)
 	if err := execEach(ctx, dc, upsertFact, facts, func(f store.Fact) []driver.Value {
-		return []driver.Value{int64(f.Day), int64(f.Role), ipKey(f.IP), f.Class, f.Malware, ipKey(f.Peer), f.Feed,
+		return []driver.Value{int64(f.Day), int64(f.Role), store.AddrBytes(f.IP), f.Class, f.Malware, store.AddrBytes(f.Peer), f.Feed,
 			f.PeerCC, f.CC, int64(f.ASN), int64(f.Flags), f.Events, f.ASName}
 	}); err != nil {
 		return fmt.Errorf("store: upsert facts: %w", err)
@@ -269,7 +252,7 @@ func writeBatch(ctx context.Context, dc driver.ConnPrepareContext, b *store.Batc
 		return fmt.Errorf("store: count feed days: %w", err)
 	}
 	if b.IngestID == 0 {
-		res.Counts = batchCounts(b, res.New)
+		res.Counts = store.BatchCounts(b, res.New)
 		return nil
 	}
 	if err := execEach(ctx, dc, `INSERT INTO rejections(ingest_id, line, reason) VALUES (?,?,?)`, b.Rejects, func(r store.Rejection) []driver.Value {
@@ -277,7 +260,7 @@ func writeBatch(ctx context.Context, dc driver.ConnPrepareContext, b *store.Batc
 	}); err != nil {
 		return fmt.Errorf("store: insert rejections: %w", err)
 	}
-	res.Counts = batchCounts(b, res.New)
+	res.Counts = store.BatchCounts(b, res.New)
 	c := res.Counts
 	return execEach(ctx, dc, `UPDATE ingests SET records=records+?, accepted=accepted+?, duplicates=duplicates+?,
 		rejected=rejected+?, observations=observations+?, ipdb_id=COALESCE(ipdb_id, ?) WHERE id=?`, []int{0}, func(int) []driver.Value {
@@ -388,23 +371,6 @@ func execEach[T any](ctx context.Context, dc driver.ConnPrepareContext, query st
 		}
 	}
 	return nil
-}
-
-// batchCounts is what a written batch adds to its run's counters.
-func batchCounts(b *store.Batch, isNew []bool) store.Counts {
-	c := store.Counts{Records: int64(len(b.Events) + len(b.Rejects)), Rejected: int64(len(b.Rejects))}
-	for i, n := range isNew {
-		switch {
-		case !n:
-			c.Duplicates++
-		case b.Events[i].Kind == event.Observation:
-			c.Accepted++
-			c.Observations++
-		default:
-			c.Accepted++
-		}
-	}
-	return c
 }
 
 // BeginIngest implements store.Ingests.
@@ -551,7 +517,7 @@ func (s *Store) ImportList(ctx context.Context, entries []store.ListEntry) (adde
 	}
 	defer find.Close()
 	for _, e := range entries {
-		lo, hi := ipKey(e.Range.Lo), ipKey(e.Range.Hi)
+		lo, hi := store.AddrBytes(e.Range.Lo), store.AddrBytes(e.Range.Hi)
 		from, to := fromSec(e.From), toSec(e.To)
 		// Absorb every stored period that overlaps or touches [from, to]
 		// (within one day, the resolution of most lists).
@@ -630,7 +596,7 @@ func writeListSnapshot(ctx context.Context, tx *sql.Tx) error {
 			rows.Close()
 			return fmt.Errorf("store: list snapshot: %w", err)
 		}
-		r.Kind, r.Lo, r.Hi = event.Flags(kind), addrOf(lo), addrOf(hi)
+		r.Kind, r.Lo, r.Hi = event.Flags(kind), store.AddrFromBytes(lo), store.AddrFromBytes(hi)
 		ranges = append(ranges, r)
 	}
 	rows.Close()
@@ -662,7 +628,7 @@ func (s *Store) EachListRange(ctx context.Context, from, to time.Time, fn func(s
 	err = s.eachRow(ctx, `SELECT kind, lo, hi, valid_from, valid_to FROM list_entries WHERE valid_to >= ? AND valid_from <= ?`,
 		[]any{fromSec(from), toSec(to)}, func(row []driver.Value) error {
 			fn(store.ListRange{
-				Kind: event.Flags(asInt(row[0])), Lo: addrOf(asBytes(row[1])), Hi: addrOf(asBytes(row[2])),
+				Kind: event.Flags(asInt(row[0])), Lo: store.AddrFromBytes(asBytes(row[1])), Hi: store.AddrFromBytes(asBytes(row[2])),
 				From: asInt(row[3]), To: asInt(row[4]),
 			})
 			return nil
@@ -680,7 +646,7 @@ func (s *Store) listEntries(ctx context.Context, from, to int64) ([]store.ListEn
 		func(row []driver.Value) error {
 			e := store.ListEntry{
 				Kind:   event.Flags(asInt(row[0])),
-				Range:  store.Range{Lo: addrOf(asBytes(row[1])), Hi: addrOf(asBytes(row[2]))},
+				Range:  store.Range{Lo: store.AddrFromBytes(asBytes(row[1])), Hi: store.AddrFromBytes(asBytes(row[2]))},
 				Source: asString(row[5]),
 			}
 			if v := asInt(row[3]); v != sinceEver {
@@ -792,7 +758,7 @@ func (s *Store) FactsOfIP(ctx context.Context, ip netip.Addr, from, to int32) ([
 		FROM d CROSS JOIN facts f ON f.day = d.day AND f.role IN (?,?,?,?,?) AND f.ip = ?
 		ORDER BY f.day, f.role, f.ip, f.class, f.malware, f.peer, f.feed`,
 		int64(from), int64(to), int64(event.RoleC2), int64(event.RoleInfected), int64(event.RoleAttacker),
-		int64(event.RoleVulnerable), int64(event.RoleMalicious), ipKey(ip))
+		int64(event.RoleVulnerable), int64(event.RoleMalicious), store.AddrBytes(ip))
 }
 
 func (s *Store) queryFacts(ctx context.Context, query string, args ...any) ([]store.Fact, error) {
@@ -810,7 +776,7 @@ func (s *Store) queryFacts(ctx context.Context, query string, args ...any) ([]st
 			return nil, fmt.Errorf("store: read facts: %w", err)
 		}
 		f.Day, f.Role, f.ASN, f.Flags = int32(day), event.Role(role), uint32(asn), event.Flags(flags)
-		f.IP, f.Peer = addrOf(ip), addrOf(peer)
+		f.IP, f.Peer = store.AddrFromBytes(ip), store.AddrFromBytes(peer)
 		out = append(out, f)
 	}
 	return out, rows.Err()
@@ -823,8 +789,8 @@ func (s *Store) EachFact(ctx context.Context, from, to int32, fn func(*store.Fac
 		FROM facts WHERE day BETWEEN ? AND ? ORDER BY day, role, ip, class, malware, peer, feed`, []any{int64(from), int64(to)},
 		func(row []driver.Value) error {
 			f = store.Fact{
-				Day: int32(asInt(row[0])), Role: event.Role(asInt(row[1])), IP: addrOf(asBytes(row[2])),
-				Class: asString(row[3]), Malware: asString(row[4]), Peer: addrOf(asBytes(row[5])), Feed: asString(row[6]),
+				Day: int32(asInt(row[0])), Role: event.Role(asInt(row[1])), IP: store.AddrFromBytes(asBytes(row[2])),
+				Class: asString(row[3]), Malware: asString(row[4]), Peer: store.AddrFromBytes(asBytes(row[5])), Feed: asString(row[6]),
 				PeerCC: asString(row[7]), CC: asString(row[8]), ASN: uint32(asInt(row[9])), Flags: event.Flags(asInt(row[10])),
 				Events: asInt(row[11]), ASName: asString(row[12]),
 			}
@@ -853,12 +819,12 @@ func (s *Store) EachFactOfRole(ctx context.Context, from, to int32, role event.R
 	err := s.eachRow(ctx, `SELECT day, ip, `+cols+` FROM facts WHERE day BETWEEN ? AND ? AND role = ? ORDER BY day`,
 		[]any{int64(from), int64(to), int64(role)},
 		func(row []driver.Value) error {
-			f = store.Fact{Day: int32(asInt(row[0])), Role: role, IP: addrOf(asBytes(row[1]))}
+			f = store.Fact{Day: int32(asInt(row[0])), Role: role, IP: store.AddrFromBytes(asBytes(row[1]))}
 			switch role {
 			case event.RoleC2:
 				f.Malware, f.CC, f.ASN, f.ASName = asString(row[2]), asString(row[3]), uint32(asInt(row[4])), asString(row[5])
 			case event.RoleInfected:
-				f.Malware, f.CC, f.Peer, f.PeerCC = asString(row[2]), asString(row[3]), addrOf(asBytes(row[4])), asString(row[5])
+				f.Malware, f.CC, f.Peer, f.PeerCC = asString(row[2]), asString(row[3]), store.AddrFromBytes(asBytes(row[4])), asString(row[5])
 			default:
 				f.Class, f.CC, f.Flags = asString(row[2]), asString(row[3]), event.Flags(asInt(row[4]))
 			}
@@ -930,7 +896,7 @@ func (s *Store) CountDistinct(ctx context.Context, q store.DistinctQuery) (int64
 // EachC2 implements store.Reader.
 func (s *Store) EachC2(ctx context.Context, fn func(ip netip.Addr, day int32)) error {
 	err := s.eachRow(ctx, `SELECT DISTINCT ip, day FROM facts WHERE role = ?`, []any{int64(event.RoleC2)}, func(row []driver.Value) error {
-		fn(addrOf(asBytes(row[0])), int32(asInt(row[1])))
+		fn(store.AddrFromBytes(asBytes(row[0])), int32(asInt(row[1])))
 		return nil
 	})
 	if err != nil {
