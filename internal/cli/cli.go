@@ -53,6 +53,7 @@ func commands() []command {
 		{"audit", "verify the hash-chained audit log", runAudit},
 		{"lists", "import relay and hosting lists (tor, proxy, vpn, hosting, sinkhole)", runLists},
 		{"ipdb", "show or replace the IP-to-country and IP-to-AS database", runIPDB},
+		{"migrate", "move a SQLite database to an empty PostgreSQL database and verify the move", runMigrate},
 		{"demo", "generate realistic sample feeds and ingest them (the quickstart)", runDemo},
 		{"formats", "list the input formats concord reads", runFormats},
 		{"version", "print the version", runVersion},
