@@ -3,7 +3,7 @@
 // the stores, below `concord migrate`: the one-way path a CERT takes when a
 // single node becomes several.
 //
-// What is moved: every table of schema version 5 — events with their
+// What is moved: every table of schema version 6 — events with their
 // documents and keys (and the key_time PostgreSQL partitions them by,
 // computed from the key), facts, feed_days, ingest runs with their ids and
 // their rejections, IP databases with their blobs, list entries and the

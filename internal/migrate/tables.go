@@ -7,10 +7,10 @@ import (
 )
 
 // SchemaVersion is the schema both backends must be at for a move: the
-// tables below are those of migrations 1 to 5 of store/sqlite and
+// tables below are those of migrations 1 to 6 of store/sqlite and
 // store/postgres. A later migration must be mapped here before migrate
 // will move a database that has it.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // kind is how a column is read from SQLite and written to PostgreSQL.
 type kind int
@@ -60,7 +60,7 @@ func join(parts ...[]column) []column {
 	return out
 }
 
-// tables lists every table of schema version 5 except schema_migrations
+// tables lists every table of schema version 6 except schema_migrations
 // (the destination has its own), parents before the tables whose foreign
 // keys point at them. The column names are the same in both schemas;
 // what differs is the type of flags (integer 0/1 in SQLite, boolean in
@@ -75,7 +75,7 @@ var tables = []table{
 		cols(integer, "id", "ipdb_id"), cols(text, "path", "format", "feed"), cols(integer, "started", "finished"),
 		cols(text, "status"), cols(integer, "records", "accepted", "duplicates", "rejected", "observations"))},
 	{name: "rejections", order: "rowid", identity: true, cols: join(
-		[]column{{name: "id", kind: integer, src: "rowid"}}, cols(integer, "ingest_id", "line"), cols(text, "reason"))},
+		[]column{{name: "id", kind: integer, src: "rowid"}}, cols(integer, "ingest_id", "line"), cols(text, "reason"), cols(blob, "key"))},
 	{name: "events", order: "id", keyTime: true, cols: join(
 		cols(blob, "key"), cols(text, "class"), cols(integer, "time"), cols(text, "feed"),
 		cols(blob, "src_ip"), cols(text, "src_cc"), cols(integer, "src_asn", "src_flags"),

@@ -75,6 +75,10 @@ type BatchResult struct {
 type Rejection struct {
 	Line   int64
 	Reason string
+	// Key, when set, names the rejection across deliveries: a rejection
+	// whose key is already stored is not stored again (a stream message
+	// redelivered after its worker died). Empty for a file's own read.
+	Key []byte
 }
 
 // Counts are the counters of an ingest run.

@@ -50,14 +50,14 @@
 // facts and the per-feed day counts, i.e. everything a report counts.
 // What is not:
 //
-//   - Run counters and rejections. Each worker records one ingest run (path
+//   - Run counters. Each worker records one ingest run (path
 //     "nats://server/stream#consumer", format "stream") holding its
 //     batches. A batch redelivered after a commit counts again in the run
-//     that stores it (its events as duplicates), and its rejections are
-//     stored again, since rejections have no key in the store. A file
-//     re-published after the duplicate window also stores its rejections
-//     again, as running `concord ingest` twice on it does. Per-file counts
-//     are the publisher's Result, not a run's.
+//     that stores it (its events as duplicates). Its rejections are not
+//     stored again: each carries its message's id as a key (store.Rejection
+//     Key). A file re-published after the duplicate window stores its
+//     rejections again, as running `concord ingest` twice on it does.
+//     Per-file counts are the publisher's Result, not a run's.
 //   - Events older than the stream's MaxAge (seven days by default) that
 //     no worker took are removed by the server. That bound keeps a stream
 //     whose workers are gone for good from holding its disk forever; set

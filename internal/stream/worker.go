@@ -364,7 +364,7 @@ func (wk *Worker) fill(ctx context.Context, pl *puller, b *wbatch, hasher *event
 			// A message the worker cannot use is stored as a rejection and
 			// terminated, so it never blocks the stream.
 			b.poison[len(b.poison)-1] = true
-			b.Rejects = append(b.Rejects, store.Rejection{Line: lineOf(m), Reason: err.Error()})
+			b.Rejects = append(b.Rejects, store.Rejection{Line: lineOf(m), Reason: err.Error(), Key: messageKey(m)})
 			wk.opts.Logger.Warn("stream: poison message", "stream", wk.stream, "subject", m.Subject(), "reason", err.Error())
 		}
 	}
@@ -481,7 +481,7 @@ func (wk *Worker) add(b *wbatch, m jetstream.Msg, obs time.Time, hasher *event.H
 		if source != "" {
 			reason = source + ": " + reason
 		}
-		b.Rejects = append(b.Rejects, store.Rejection{Line: lineOf(m), Reason: reason})
+		b.Rejects = append(b.Rejects, store.Rejection{Line: lineOf(m), Reason: reason, Key: messageKey(m)})
 		return nil
 	case "events":
 	default:
@@ -643,4 +643,17 @@ func (b *wbatch) reset() {
 	b.poison = b.poison[:0]
 	b.arena = b.arena[:0]
 	b.offs = b.offs[:0]
+}
+
+// messageKey names a rejection by the message it came in: the publisher's
+// message id, else the message's place in the stream. A redelivered message
+// has the same key, so the store keeps its rejection once.
+func messageKey(m jetstream.Msg) []byte {
+	if id := m.Headers().Get(jetstream.MsgIDHeader); id != "" {
+		return []byte("msg:" + id)
+	}
+	if md, err := m.Metadata(); err == nil {
+		return []byte(fmt.Sprintf("seq:%s:%d", md.Stream, md.Sequence.Stream))
+	}
+	return nil
 }

@@ -183,8 +183,9 @@ ON CONFLICT (day, feed, ipdb_id) DO UPDATE SET
 	incidents = feed_days.incidents + excluded.incidents,
 	observations = feed_days.observations + excluded.observations`
 
-const insertRejections = `INSERT INTO rejections (ingest_id, line, reason)
-SELECT $1, l, r FROM unnest($2::bigint[], $3::text[]) AS u(l, r)`
+const insertRejections = `INSERT INTO rejections (ingest_id, line, reason, key)
+SELECT $1, l, r, k FROM unnest($2::bigint[], $3::text[], $4::bytea[]) AS u(l, r, k)
+ON CONFLICT DO NOTHING`
 
 const updateIngest = `UPDATE ingests SET records = records + $1, accepted = accepted + $2, duplicates = duplicates + $3,
 	rejected = rejected + $4, observations = observations + $5, ipdb_id = COALESCE(ipdb_id, $6) WHERE id = $7`
@@ -301,11 +302,14 @@ func (s *Store) writeBatch(ctx context.Context, b *store.Batch, res *store.Batch
 	res.Counts = store.BatchCounts(b, res.New)
 	if b.IngestID != 0 {
 		if len(b.Rejects) > 0 {
-			lines, reasons := make([]int64, len(b.Rejects)), make([]string, len(b.Rejects))
+			lines, reasons, keys := make([]int64, len(b.Rejects)), make([]string, len(b.Rejects)), make([][]byte, len(b.Rejects))
 			for i, r := range b.Rejects {
 				lines[i], reasons[i] = r.Line, r.Reason
+				if len(r.Key) > 0 {
+					keys[i] = r.Key
+				}
 			}
-			q.Queue(insertRejections, b.IngestID, lines, reasons)
+			q.Queue(insertRejections, b.IngestID, lines, reasons, keys)
 		}
 		c := res.Counts
 		var ipdb any

@@ -273,4 +273,8 @@ CREATE TABLE audit_head (
 	hash bytea   NOT NULL
 );
 `,
+	// 6: a key on rejections that arrive through the stream, so a message
+	// redelivered after its worker died is not stored twice.
+	`ALTER TABLE rejections ADD COLUMN key bytea;
+CREATE UNIQUE INDEX rejections_key ON rejections(key) WHERE key IS NOT NULL;`,
 }

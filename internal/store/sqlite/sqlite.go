@@ -255,8 +255,12 @@ func writeBatch(ctx context.Context, dc driver.ConnPrepareContext, b *store.Batc
 		res.Counts = store.BatchCounts(b, res.New)
 		return nil
 	}
-	if err := execEach(ctx, dc, `INSERT INTO rejections(ingest_id, line, reason) VALUES (?,?,?)`, b.Rejects, func(r store.Rejection) []driver.Value {
-		return []driver.Value{b.IngestID, r.Line, r.Reason}
+	if err := execEach(ctx, dc, `INSERT INTO rejections(ingest_id, line, reason, key) VALUES (?,?,?,?) ON CONFLICT DO NOTHING`, b.Rejects, func(r store.Rejection) []driver.Value {
+		var key driver.Value
+		if len(r.Key) > 0 {
+			key = r.Key
+		}
+		return []driver.Value{b.IngestID, r.Line, r.Reason, key}
 	}); err != nil {
 		return fmt.Errorf("store: insert rejections: %w", err)
 	}

@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FactsFollowRolesAndSkipDuplicates", testFacts},
 		{"FactQueries", testFactQueries},
 		{"FactsOfOneAddress", testFactsOfIP},
+		{"KeyedRejectionsAreStoredOnce", testKeyedRejections},
 		{"IngestRunsKeepProgressAndRejections", testIngests},
 		{"IPDatabases", testIPDBs},
 		{"ListPeriodsMerge", testLists},
@@ -185,6 +186,36 @@ func testFactsOfIP(t *testing.T, s store.Store) {
 	}
 	if none, err := s.FactsOfIP(ctx, netip.MustParseAddr("198.51.100.77"), day-30, day+30); err != nil || len(none) != 0 {
 		t.Fatalf("facts of an unseen address: %+v %v", none, err)
+	}
+}
+
+func testKeyedRejections(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var runs []int64
+	for range 2 {
+		id, err := s.BeginIngest(ctx, store.IngestRun{Path: "stream", Format: "stream", Feed: "suricata", Started: t0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, id)
+		// The same message reaches a second worker after the first died:
+		// its rejection has the same key. A file's own rejections have none
+		// and are all kept.
+		b := &store.Batch{IngestID: id, Rejects: []store.Rejection{
+			{Line: 7, Reason: "eve.json: bad ip", Key: []byte("msg:abc")},
+			{Line: 9, Reason: "eve.json: bad time"},
+		}}
+		if _, err := s.WriteBatch(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := s.Rejections(ctx, runs[0])
+	if err != nil || len(first) != 2 {
+		t.Fatalf("first run's rejections %+v %v", first, err)
+	}
+	second, err := s.Rejections(ctx, runs[1])
+	if err != nil || len(second) != 1 || second[0].Line != 9 {
+		t.Fatalf("the redelivered rejection was stored again: %+v %v", second, err)
 	}
 }
 
