@@ -153,3 +153,44 @@ func TestBackupAndRestore(t *testing.T) {
 		}
 	})
 }
+
+// TestCooperationOnPostgres runs the casework commands against PostgreSQL:
+// the same commands, the same answers as on SQLite.
+func TestCooperationOnPostgres(t *testing.T) {
+	db := migrateTestDatabase(t)
+	dir := t.TempDir()
+	t.Setenv("CONCORD_DATA", filepath.Join(dir, "data"))
+	t.Setenv("CONCORD_ACTOR", "anna.kowalska")
+	self := runJSON(t, 0, "agency", "add", "--db", db, "--id", "pl-cert", "--name", "CERT Polska", "--country", "PL", "--self")
+	other := runJSON(t, 0, "agency", "add", "--db", filepath.Join(dir, "de.db"), "--data", filepath.Join(dir, "de-data"), "--id", "de-bka", "--name", "BKA", "--country", "DE", "--self")
+	runJSON(t, 0, "agency", "add", "--db", db, "--id", "de-bka", "--name", "BKA", "--country", "DE", "--key", other["public_key"].(string))
+	runJSON(t, 0, "agency", "add", "--db", filepath.Join(dir, "de.db"), "--data", filepath.Join(dir, "de-data"), "--id", "pl-cert", "--name", "CERT Polska", "--country", "PL", "--key", self["public_key"].(string))
+	if self["key_created"] != true {
+		t.Fatalf("self %v", self)
+	}
+	ref := runJSON(t, 0, "victim", "submit", "--db", db, "../casework/testdata/victim/complete.json")["reference"].(string)
+	caseID := jsonID(runJSON(t, 0, "case", "open", "--db", db, "--title", "on postgres", "--report", ref))
+	runJSON(t, 0, "evidence", "add", "--db", db, "--case", caseID, writeFile(t, dir, "mail.eml", "mail\n"))
+	fields, _ := os.ReadFile("../casework/testdata/requests/preservation.json")
+	req := jsonID(runJSON(t, 0, "request", "create", "--db", db, "--case", caseID, "--type", "preservation", "--to", "de-bka", writeFile(t, dir, "f.json", string(fields))))
+	pkg := filepath.Join(dir, "r.concord")
+	if e := runJSON(t, 0, "request", "export", "--db", db, "--id", req, "--out", pkg, "--with-files"); e["status"] != "submitted" {
+		t.Fatalf("export %v", e)
+	}
+	// BKA's node (SQLite) imports what the PostgreSQL node signed.
+	if in := runJSON(t, 0, "request", "import", "--db", filepath.Join(dir, "de.db"), "--data", filepath.Join(dir, "de-data"), pkg); in["from"] != "pl-cert" {
+		t.Fatalf("import %v", in)
+	}
+	if _, errOut, code := run(t, "request", "move", "--db", db, "--id", req, "--to", "refused", "--reason", "x"); code != exitUsage || !strings.Contains(errOut, "illegal transition") {
+		t.Errorf("an illegal move on postgres: %d %s", code, errOut)
+	}
+	if a := runJSON(t, 0, "audit", "verify", "--db", db); a["intact"] != true {
+		t.Errorf("audit %v", a)
+	}
+	if v := runJSON(t, 0, "evidence", "verify", "--db", db); v["checked"].(float64) != 1 {
+		t.Errorf("evidence %v", v)
+	}
+	if _, errOut, code := run(t, "case", "list", "--db", db, "--data", ""); code != exitOK {
+		t.Errorf("case list: %s", errOut)
+	}
+}
