@@ -9,23 +9,6 @@ import (
 	"github.com/concord-cert/concord/internal/event"
 )
 
-func parseFile(t *testing.T, path string, opts ListOptions) *Index {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	entries, bad, err := ParseList(f, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range bad {
-		t.Logf("line %d: %s", b.Line, b.Reason)
-	}
-	return NewIndex(entries)
-}
-
 func at(s string) time.Time {
 	t, err := time.Parse(time.DateTime, s)
 	if err != nil {

@@ -668,7 +668,7 @@ func parseZeekEpoch(b []byte) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("negative time %q", truncate(string(b), 32))
 	}
 	intPart, frac, dot := bytes.Cut(b, []byte{'.'})
-	if !dot && len(intPart) >= 12 && bytes.IndexAny(b, "eE") < 0 {
+	if !dot && len(intPart) >= 12 && !bytes.ContainsAny(b, "eE") {
 		ms, ok := parseInt(intPart)
 		if !ok || len(intPart) > 15 {
 			return time.Time{}, fmt.Errorf("invalid epoch time %q", truncate(string(b), 32))
@@ -679,7 +679,7 @@ func parseZeekEpoch(b []byte) (time.Time, error) {
 	if err != nil {
 		return t, err
 	}
-	if len(frac) > 6 && frac[6] >= '5' && frac[6] <= '9' && bytes.IndexAny(frac, "eE") < 0 {
+	if len(frac) > 6 && frac[6] >= '5' && frac[6] <= '9' && !bytes.ContainsAny(frac, "eE") {
 		t = t.Add(time.Microsecond)
 	}
 	return t, nil
@@ -852,7 +852,7 @@ func (d *zeekDecoder) jsonObject(it *objIter, prefix string, depth int) string {
 // jsonNumber reads a JSON number into v the way zeekInteger and the TSV
 // double types do.
 func jsonNumber(v *zval, b []byte) bool {
-	if bytes.IndexAny(b, ".eE") < 0 {
+	if !bytes.ContainsAny(b, ".eE") {
 		return zeekInteger(v, b)
 	}
 	f, err := strconv.ParseFloat(bstr(b), 64)
@@ -1491,6 +1491,8 @@ func (d *zeekDecoder) mapNotice(e *event.Event) string {
 	src := event.Endpoint{IP: z.orig, Port: z.origPort}
 	dst := event.Endpoint{IP: z.resp, Port: z.respPort}
 	switch rule.layout {
+	case layoutOrig:
+		// The originator is the actor: the connection's sides as read.
 	case layoutServer, layoutVictim:
 		src, dst = dst, src
 	case layoutFile:

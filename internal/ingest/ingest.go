@@ -17,7 +17,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/concord-cert/concord/internal/enrich"
 	"github.com/concord-cert/concord/internal/event"
@@ -204,10 +203,6 @@ type pipeline struct {
 	maxRej     int
 	werr       error
 }
-
-// eventSize is what one event costs a batch besides its document: the
-// Event value, its key and its document's span.
-const eventSize = int(unsafe.Sizeof(event.Event{})+unsafe.Sizeof(store.Key{})) + 16
 
 // batch is a store.Batch whose documents live in one arena. While the batch
 // fills, the arena grows and may move, so events record offsets that seal
