@@ -1,61 +1,17 @@
 package cli
 
 import (
-	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/concord-cert/concord/internal/store/postgres/pgtest"
 )
-
-// migrateTestDatabase creates an empty database concord_test_<random hex>
-// on the server CONCORD_TEST_POSTGRES names, drops it when the test ends,
-// and returns its URL; without the variable the test is skipped.
-func migrateTestDatabase(t *testing.T) string {
-	t.Helper()
-	const serverEnv = "CONCORD_TEST_POSTGRES"
-	admin := os.Getenv(serverEnv)
-	if admin == "" {
-		t.Skipf("%s is not set: to run the migrate tests, set it to a PostgreSQL server where the tests may create databases, e.g. %s=postgres://postgres@127.0.0.1:5432/postgres", serverEnv, serverEnv)
-	}
-	u, err := url.Parse(admin)
-	if err != nil || !isPostgres(admin) {
-		t.Fatalf("%s must be a postgres:// URL: %v", serverEnv, err)
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", serverEnv, err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 8)
-	rand.Read(b)
-	name := "concord_test_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("connect to drop %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u.Path = "/" + name
-	return u.String()
-}
 
 func fileHash(t *testing.T, path string) string {
 	t.Helper()
@@ -84,7 +40,7 @@ func migrateSource(t *testing.T) string {
 }
 
 func TestMigrateMovesAndVerifies(t *testing.T) {
-	dst := migrateTestDatabase(t)
+	dst := pgtest.Database(t)
 	src := migrateSource(t)
 	before := fileHash(t, src)
 
@@ -151,7 +107,7 @@ func TestMigrateMovesAndVerifies(t *testing.T) {
 }
 
 func TestMigrateHumanSummary(t *testing.T) {
-	dst := migrateTestDatabase(t)
+	dst := pgtest.Database(t)
 	src := migrateSource(t)
 	out, errOut, code := run(t, "migrate", "--from", src, "--to", dst)
 	if code != exitOK {
@@ -166,7 +122,7 @@ func TestMigrateHumanSummary(t *testing.T) {
 }
 
 func TestMigrateRefusals(t *testing.T) {
-	dst := migrateTestDatabase(t)
+	dst := pgtest.Database(t)
 	src := migrateSource(t)
 	dir := t.TempDir()
 	for _, tc := range []struct {

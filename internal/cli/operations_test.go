@@ -11,6 +11,7 @@ import (
 	"github.com/concord-cert/concord/internal/demo"
 	"github.com/concord-cert/concord/internal/ipdb"
 	"github.com/concord-cert/concord/internal/store/postgres"
+	"github.com/concord-cert/concord/internal/store/postgres/pgtest"
 )
 
 func pgDigest(t *testing.T, db string) string {
@@ -47,10 +48,10 @@ func TestTwoIngestProcessesOnOnePostgresDatabase(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
-	shared := migrateTestDatabase(t)
+	shared := pgtest.Database(t)
 	dir := t.TempDir()
 	inputs := demoInputs(t, dir, 30000)
-	clean := migrateTestDatabase(t)
+	clean := pgtest.Database(t)
 	if _, errOut, code := run(t, append([]string{"ingest", "--db", clean}, inputs...)...); code != exitOK {
 		t.Fatalf("clean ingest: %s", errOut)
 	}
@@ -125,7 +126,7 @@ func TestBackupAndRestore(t *testing.T) {
 				t.Skipf("%s not installed", tool)
 			}
 		}
-		live := migrateTestDatabase(t)
+		live := pgtest.Database(t)
 		if m := runJSON(t, 0, "migrate", "--from", db, "--to", live); m["ok"] != true {
 			t.Fatalf("migrate: %v", m)
 		}
@@ -133,7 +134,7 @@ func TestBackupAndRestore(t *testing.T) {
 		if out, err := exec.Command("pg_dump", "-Fc", "-f", dump, "-d", live).CombinedOutput(); err != nil {
 			t.Fatalf("pg_dump: %v %s", err, out)
 		}
-		restored := migrateTestDatabase(t)
+		restored := pgtest.Database(t)
 		if out, err := exec.Command("pg_restore", "--no-owner", "-d", restored, dump).CombinedOutput(); err != nil {
 			t.Fatalf("pg_restore: %v %s", err, out)
 		}
@@ -157,7 +158,7 @@ func TestBackupAndRestore(t *testing.T) {
 // TestCooperationOnPostgres runs the casework commands against PostgreSQL:
 // the same commands, the same answers as on SQLite.
 func TestCooperationOnPostgres(t *testing.T) {
-	db := migrateTestDatabase(t)
+	db := pgtest.Database(t)
 	dir := t.TempDir()
 	t.Setenv("CONCORD_DATA", filepath.Join(dir, "data"))
 	t.Setenv("CONCORD_ACTOR", "anna.kowalska")

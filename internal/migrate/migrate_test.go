@@ -3,14 +3,11 @@ package migrate
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +16,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/concord-cert/concord/internal/store/postgres/pgtest"
 
 	"github.com/concord-cert/concord/internal/demo"
 	"github.com/concord-cert/concord/internal/enrich"
@@ -32,60 +31,10 @@ import (
 	"github.com/concord-cert/concord/internal/store/sqlite"
 )
 
-// serverEnv names the server the tests may create databases on.
-const serverEnv = "CONCORD_TEST_POSTGRES"
-
-// newDatabase creates an empty database concord_test_<random hex> on the
-// test server, drops it when the test ends, and returns its DSN; as
-// store/postgres's tests do.
-func newDatabase(tb testing.TB) string {
-	tb.Helper()
-	admin := os.Getenv(serverEnv)
-	if admin == "" {
-		tb.Skipf("%s is not set: to run the migration tests, set it to a PostgreSQL server where the tests may create databases, e.g. %s=postgres://postgres@127.0.0.1:5432/postgres", serverEnv, serverEnv)
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		tb.Fatalf("connect to %s: %v", serverEnv, err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 8)
-	rand.Read(b)
-	name := "concord_test_" + hex.EncodeToString(b)
-	// A linguistic collation where the server has ICU, so that anything
-	// sorting text by the database's collation rather than by bytes shows.
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C' LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"); err != nil {
-		if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-			tb.Fatalf("create database: %v", err)
-		}
-	}
-	tb.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			tb.Errorf("connect to drop %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			tb.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	if !strings.HasPrefix(admin, "postgres://") && !strings.HasPrefix(admin, "postgresql://") {
-		return admin + " dbname=" + name
-	}
-	u, err := url.Parse(admin)
-	if err != nil {
-		tb.Fatalf("%s: %v", serverEnv, err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
 // openDest opens a store on a fresh PostgreSQL database.
 func openDest(t *testing.T) *postgres.Store {
 	t.Helper()
-	st, err := postgres.Open(context.Background(), newDatabase(t))
+	st, err := postgres.Open(context.Background(), pgtest.Database(t))
 	if err != nil {
 		t.Fatal(err)
 	}

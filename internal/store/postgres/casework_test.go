@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"github.com/concord-cert/concord/internal/store/postgres/pgtest"
+
 	"context"
 	"errors"
 	"fmt"
@@ -89,7 +91,7 @@ func TestAuditTamperingIsDetected(t *testing.T) {
 // stores with their own pools, as two concord processes sharing the
 // database would, several at a time from each.
 func TestChangesFromTwoProcessesKeepTheChainLinear(t *testing.T) {
-	dsn := newDatabase(t)
+	dsn := pgtest.Database(t)
 	ctx := context.Background()
 	var stores [2]*Store
 	for i := range stores {

@@ -17,51 +17,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/concord-cert/concord/internal/store/postgres/pgtest"
+
 	"github.com/concord-cert/concord/internal/event"
 	"github.com/concord-cert/concord/internal/store"
 	"github.com/concord-cert/concord/internal/store/sqlite"
 	"github.com/concord-cert/concord/internal/store/storetest"
 )
-
-// serverEnv names the server the tests may create databases on.
-const serverEnv = "CONCORD_TEST_POSTGRES"
-
-// newDatabase creates an empty database concord_test_<random hex> on the
-// test server, drops it when the test ends, and returns its DSN.
-func newDatabase(tb testing.TB) string {
-	tb.Helper()
-	admin := os.Getenv(serverEnv)
-	if admin == "" {
-		tb.Skipf("%s is not set: to run the PostgreSQL tests, set it to a server where the tests may create databases, e.g. %s=postgres://postgres@127.0.0.1:5432/postgres", serverEnv, serverEnv)
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		tb.Fatalf("connect to %s: %v", serverEnv, err)
-	}
-	defer conn.Close(ctx)
-	name := "concord_test_" + hex.EncodeToString(randomBytes(8))
-	// A linguistic collation ("a" < "B" < "b") where the server has ICU,
-	// so that a query sorting text by the database's collation rather than
-	// by bytes, as SQLite does, shows up as a difference.
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C' LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"); err != nil {
-		if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-			tb.Fatalf("create database: %v", err)
-		}
-	}
-	tb.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			tb.Errorf("connect to drop %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			tb.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	return withDatabase(tb, admin, name)
-}
 
 // withDatabase returns dsn with its database replaced by name.
 func withDatabase(tb testing.TB, dsn, name string) string {
@@ -70,7 +32,7 @@ func withDatabase(tb testing.TB, dsn, name string) string {
 	}
 	u, err := url.Parse(dsn)
 	if err != nil {
-		tb.Fatalf("%s: %v", serverEnv, err)
+		tb.Fatalf("%s: %v", pgtest.ServerEnv, err)
 	}
 	u.Path = "/" + name
 	return u.String()
@@ -85,7 +47,7 @@ func randomBytes(n int) []byte {
 // openTest opens a store on a fresh database.
 func openTest(tb testing.TB) *Store {
 	tb.Helper()
-	s, err := Open(context.Background(), newDatabase(tb))
+	s, err := Open(context.Background(), pgtest.Database(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -102,7 +64,7 @@ func TestCaseworkConformance(t *testing.T) {
 }
 
 func TestProcessesStartingTogetherMigrateOnce(t *testing.T) {
-	dsn := newDatabase(t)
+	dsn := pgtest.Database(t)
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	stores := make([]*Store, 4)
@@ -127,7 +89,7 @@ func TestProcessesStartingTogetherMigrateOnce(t *testing.T) {
 }
 
 func TestRefusesNewerSchema(t *testing.T) {
-	dsn := newDatabase(t)
+	dsn := pgtest.Database(t)
 	ctx := context.Background()
 	s, err := Open(ctx, dsn)
 	if err != nil {
@@ -143,10 +105,10 @@ func TestRefusesNewerSchema(t *testing.T) {
 }
 
 func TestOpenSaysWhatToDo(t *testing.T) {
-	if os.Getenv(serverEnv) == "" {
-		t.Skipf("%s is not set", serverEnv)
+	if os.Getenv(pgtest.ServerEnv) == "" {
+		t.Skipf("%s is not set", pgtest.ServerEnv)
 	}
-	dsn := withDatabase(t, os.Getenv(serverEnv), "concord_test_missing_"+hex.EncodeToString(randomBytes(4)))
+	dsn := withDatabase(t, os.Getenv(pgtest.ServerEnv), "concord_test_missing_"+hex.EncodeToString(randomBytes(4)))
 	_, err := Open(context.Background(), dsn)
 	if err == nil || !strings.HasPrefix(err.Error(), "store: ") || !strings.Contains(err.Error(), "create the database first") {
 		t.Fatalf("opening a missing database: %v", err)
@@ -226,7 +188,7 @@ func TestPartitionsFollowTheKeyTime(t *testing.T) {
 // stores (two pools, as two processes would) at once and checks that every
 // event was stored once and every count is exact.
 func TestConcurrentBatchesNeverDoubleCount(t *testing.T) {
-	dsn := newDatabase(t)
+	dsn := pgtest.Database(t)
 	ctx := context.Background()
 	var stores [2]*Store
 	for i := range stores {
