@@ -12,34 +12,6 @@ import (
 	"github.com/concord-cert/concord/internal/store"
 )
 
-// Unbounded list periods are stored as these sentinels, so that the
-// columns stay NOT NULL and comparisons stay simple.
-const (
-	sinceEver = store.SinceEver
-	untilEver = store.UntilEver
-)
-
-func fromSec(t time.Time) int64 {
-	if t.IsZero() {
-		return sinceEver
-	}
-	return t.Unix()
-}
-
-func toSec(t time.Time) int64 {
-	if t.IsZero() {
-		return untilEver
-	}
-	return t.Unix()
-}
-
-func satAdd(a, b int64) int64 {
-	if a >= untilEver || a <= sinceEver {
-		return a
-	}
-	return a + b
-}
-
 // ImportList implements store.Lists. Periods of the same kind and range
 // that touch or overlap are merged into one entry, so importing the same
 // daily list every day keeps one row per address and period. Imports are
@@ -53,29 +25,25 @@ func (s *Store) ImportList(ctx context.Context, entries []store.ListEntry) (adde
 		}
 		for _, e := range entries {
 			lo, hi := store.AddrBytes(e.Range.Lo), store.AddrBytes(e.Range.Hi)
-			from, to := fromSec(e.From), toSec(e.To)
-			// Absorb every stored period that overlaps or touches [from, to]
-			// (within one day, the resolution of most lists).
-			const touch = 86400
+			from, to := store.PeriodStart(e.From), store.PeriodEnd(e.To)
+			maxFrom, minTo := store.TouchingPeriods(from, to)
 			rows, _ := tx.Query(ctx, `DELETE FROM list_entries
 				WHERE kind = $1 AND lo = $2 AND hi = $3 AND valid_from <= $4 AND valid_to >= $5
-				RETURNING valid_from, valid_to`, int32(e.Kind), lo, hi, satAdd(to, touch), satAdd(from, -touch))
+				RETURNING valid_from, valid_to`, int32(e.Kind), lo, hi, maxFrom, minTo)
+			var old [][2]int64
 			var f, t int64
-			n, grew := 0, false
 			if _, err := pgx.ForEachRow(rows, []any{&f, &t}, func() error {
-				n++
-				if from < f || to > t {
-					grew = true
-				}
-				from, to = min(from, f), max(to, t)
+				old = append(old, [2]int64{f, t})
 				return nil
 			}); err != nil {
 				return err
 			}
-			switch {
-			case n == 0:
+			var what store.PeriodMerge
+			from, to, what = store.MergePeriods(from, to, old)
+			switch what {
+			case store.PeriodAdded:
 				added++
-			case grew || n > 1:
+			case store.PeriodExtended:
 				extended++
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO list_entries(kind, lo, hi, valid_from, valid_to, source) VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -123,12 +91,7 @@ func (s *Store) ListEntries(ctx context.Context) ([]store.ListEntry, error) {
 	rows, _ := s.pool.Query(ctx, `SELECT kind, lo, hi, valid_from, valid_to, source FROM list_entries ORDER BY kind, lo, valid_from`)
 	_, err := pgx.ForEachRow(rows, []any{&kind, &lo, &hi, &from, &to, &source}, func() error {
 		e := store.ListEntry{Kind: event.Flags(kind), Range: store.Range{Lo: store.AddrFromBytes(lo), Hi: store.AddrFromBytes(hi)}, Source: source}
-		if from != sinceEver {
-			e.From = time.Unix(from, 0).UTC()
-		}
-		if to != untilEver {
-			e.To = time.Unix(to, 0).UTC()
-		}
+		e.From, e.To = store.PeriodTime(from), store.PeriodTime(to)
 		out = append(out, e)
 		return nil
 	})
@@ -145,7 +108,7 @@ func (s *Store) EachListRange(ctx context.Context, from, to time.Time, fn func(s
 	err := s.pool.QueryRow(ctx, `SELECT data FROM list_snapshot WHERE id = 1`).Scan(&snap)
 	switch {
 	case err == nil:
-		if err := store.EachSnapshotRange(snap, fromSec(from), toSec(to), fn); err != nil {
+		if err := store.EachSnapshotRange(snap, store.PeriodStart(from), store.PeriodEnd(to), fn); err != nil {
 			return fmt.Errorf("%w: import any list again to rebuild it", err)
 		}
 		return nil
@@ -156,7 +119,7 @@ func (s *Store) EachListRange(ctx context.Context, from, to time.Time, fn func(s
 	var kind int32
 	var lo, hi []byte
 	rows, _ := s.pool.Query(ctx, `SELECT kind, lo, hi, valid_from, valid_to FROM list_entries WHERE valid_to >= $1 AND valid_from <= $2`,
-		fromSec(from), toSec(to))
+		store.PeriodStart(from), store.PeriodEnd(to))
 	_, err = pgx.ForEachRow(rows, []any{&kind, &lo, &hi, &r.From, &r.To}, func() error {
 		r.Kind, r.Lo, r.Hi = event.Flags(kind), store.AddrFromBytes(lo), store.AddrFromBytes(hi)
 		fn(r)

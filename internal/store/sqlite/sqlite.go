@@ -484,27 +484,6 @@ func (s *Store) ActiveIPDB(ctx context.Context) (store.IPDBRecord, error) {
 	return r, nil
 }
 
-// Unbounded list periods are stored as these sentinels, so that the
-// columns stay NOT NULL and comparisons stay simple.
-const (
-	sinceEver = store.SinceEver
-	untilEver = store.UntilEver
-)
-
-func fromSec(t time.Time) int64 {
-	if t.IsZero() {
-		return sinceEver
-	}
-	return t.Unix()
-}
-
-func toSec(t time.Time) int64 {
-	if t.IsZero() {
-		return untilEver
-	}
-	return t.Unix()
-}
-
 // ImportList implements store.Lists. Periods of the same kind and range
 // that touch or overlap are merged into one entry, so importing the same
 // daily list every day keeps one row per address and period.
@@ -522,11 +501,9 @@ func (s *Store) ImportList(ctx context.Context, entries []store.ListEntry) (adde
 	defer find.Close()
 	for _, e := range entries {
 		lo, hi := store.AddrBytes(e.Range.Lo), store.AddrBytes(e.Range.Hi)
-		from, to := fromSec(e.From), toSec(e.To)
-		// Absorb every stored period that overlaps or touches [from, to]
-		// (within one day, the resolution of most lists).
-		const touch = 86400
-		rows, err := find.QueryContext(ctx, int64(e.Kind), lo, hi, satAdd(to, touch), satAdd(from, -touch))
+		from, to := store.PeriodStart(e.From), store.PeriodEnd(e.To)
+		maxFrom, minTo := store.TouchingPeriods(from, to)
+		rows, err := find.QueryContext(ctx, int64(e.Kind), lo, hi, maxFrom, minTo)
 		if err != nil {
 			return 0, 0, fmt.Errorf("store: import list: %w", err)
 		}
@@ -543,22 +520,18 @@ func (s *Store) ImportList(ctx context.Context, entries []store.ListEntry) (adde
 		if err := rows.Err(); err != nil {
 			return 0, 0, fmt.Errorf("store: import list: %w", err)
 		}
-		if len(old) == 0 {
+		for _, p := range old {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM list_entries WHERE kind=? AND lo=? AND hi=? AND valid_from=?`, int64(e.Kind), lo, hi, p[0]); err != nil {
+				return 0, 0, fmt.Errorf("store: import list: %w", err)
+			}
+		}
+		var what store.PeriodMerge
+		from, to, what = store.MergePeriods(from, to, old)
+		switch what {
+		case store.PeriodAdded:
 			added++
-		} else {
-			grew := false
-			for _, p := range old {
-				if from < p[0] || to > p[1] {
-					grew = true
-				}
-				from, to = min(from, p[0]), max(to, p[1])
-				if _, err := tx.ExecContext(ctx, `DELETE FROM list_entries WHERE kind=? AND lo=? AND hi=? AND valid_from=?`, int64(e.Kind), lo, hi, p[0]); err != nil {
-					return 0, 0, fmt.Errorf("store: import list: %w", err)
-				}
-			}
-			if grew || len(old) > 1 {
-				extended++
-			}
+		case store.PeriodExtended:
+			extended++
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO list_entries(kind, lo, hi, valid_from, valid_to, source) VALUES (?,?,?,?,?,?)`,
 			int64(e.Kind), lo, hi, from, to, e.Source); err != nil {
@@ -571,17 +544,9 @@ func (s *Store) ImportList(ctx context.Context, entries []store.ListEntry) (adde
 	return added, extended, tx.Commit()
 }
 
-func satAdd(a, b int64) int64 {
-	switch {
-	case a >= untilEver || a <= sinceEver:
-		return a
-	}
-	return a + b
-}
-
 // ListEntries implements store.Lists.
 func (s *Store) ListEntries(ctx context.Context) ([]store.ListEntry, error) {
-	return s.listEntries(ctx, sinceEver, untilEver)
+	return s.listEntries(ctx, store.SinceEver, store.UntilEver)
 }
 
 // writeListSnapshot rewrites the list snapshot from the entries, inside
@@ -622,7 +587,7 @@ func (s *Store) EachListRange(ctx context.Context, from, to time.Time, fn func(s
 	err := s.db.QueryRowContext(ctx, `SELECT data FROM list_snapshot WHERE id = 1`).Scan(&snap)
 	switch {
 	case err == nil:
-		if err := store.EachSnapshotRange(snap, fromSec(from), toSec(to), fn); err != nil {
+		if err := store.EachSnapshotRange(snap, store.PeriodStart(from), store.PeriodEnd(to), fn); err != nil {
 			return fmt.Errorf("%w: import any list again to rebuild it", err)
 		}
 		return nil
@@ -630,7 +595,7 @@ func (s *Store) EachListRange(ctx context.Context, from, to time.Time, fn func(s
 		return fmt.Errorf("store: read lists: %w", err)
 	}
 	err = s.eachRow(ctx, `SELECT kind, lo, hi, valid_from, valid_to FROM list_entries WHERE valid_to >= ? AND valid_from <= ?`,
-		[]any{fromSec(from), toSec(to)}, func(row []driver.Value) error {
+		[]any{store.PeriodStart(from), store.PeriodEnd(to)}, func(row []driver.Value) error {
 			fn(store.ListRange{
 				Kind: event.Flags(asInt(row[0])), Lo: store.AddrFromBytes(asBytes(row[1])), Hi: store.AddrFromBytes(asBytes(row[2])),
 				From: asInt(row[3]), To: asInt(row[4]),
@@ -653,12 +618,7 @@ func (s *Store) listEntries(ctx context.Context, from, to int64) ([]store.ListEn
 				Range:  store.Range{Lo: store.AddrFromBytes(asBytes(row[1])), Hi: store.AddrFromBytes(asBytes(row[2]))},
 				Source: asString(row[5]),
 			}
-			if v := asInt(row[3]); v != sinceEver {
-				e.From = time.Unix(v, 0).UTC()
-			}
-			if v := asInt(row[4]); v != untilEver {
-				e.To = time.Unix(v, 0).UTC()
-			}
+			e.From, e.To = store.PeriodTime(asInt(row[3])), store.PeriodTime(asInt(row[4]))
 			out = append(out, e)
 			return nil
 		})
