@@ -2,72 +2,17 @@ package sqlite
 
 import (
 	"context"
-	"encoding/binary"
-	"fmt"
-	"net/netip"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/concord-cert/concord/internal/event"
-	"github.com/concord-cert/concord/internal/store"
+	"github.com/concord-cert/concord/internal/store/storetest"
 )
 
-// syntheticBatch makes n distinct C&C alert events numbered from start.
-func syntheticBatch(start, n int) *store.Batch {
-	b := &store.Batch{}
-	var h event.Hasher
-	var docs store.DocEncoder
-	raw := []byte(`{"timestamp":"2024-03-01T00:00:00.000000+0000","flow_id":1676750115612680,"in_iface":"eth0","event_type":"flow","src_ip":"10.0.0.1","src_port":51234,"dest_ip":"203.0.113.7","dest_port":443,"proto":"TCP","app_proto":"tls","flow":{"pkts_toserver":12,"pkts_toclient":14,"bytes_toserver":1890,"bytes_toclient":9870,"start":"2024-03-01T00:00:00.000000+0000","end":"2024-03-01T00:00:10.000000+0000","age":10,"state":"closed","reason":"timeout","alerted":false}}`)
-	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
-	for i := start; i < start+n; i++ {
-		var src, dst [4]byte
-		binary.BigEndian.PutUint32(src[:], 0x0a000000+uint32(i%50000))
-		binary.BigEndian.PutUint32(dst[:], 0xcb007100+uint32(i%200))
-		e := event.Event{
-			TimeSource:      t0.Add(time.Duration(i) * time.Second),
-			TimeObservation: t0,
-			Feed:            event.Feed{Name: "suricata"},
-			Source:          event.Endpoint{IP: netip.AddrFrom4(src), Port: uint16(1024 + i%60000), CC: "PL", ASN: 5617},
-			Destination:     event.Endpoint{IP: netip.AddrFrom4(dst), Port: 443, Role: event.RoleC2, CC: "US", ASN: 16509},
-			Malware:         "emotet",
-			Transport:       "tcp",
-			Text:            "ET CNC Feodo Tracker Reported CnC Server group 1",
-			Identifier:      "2404301",
-			Extra:           []byte(fmt.Sprintf(`{"flow_id":%d,"severity":1}`, i)),
-			Raw:             raw,
-		}
-		if i%10 == 0 {
-			e.SetClass(event.ClassInfected)
-		} else {
-			// Most of a sensor's records are context: flows, DNS, TLS.
-			e.Kind = event.Observation
-			e.Destination.Role = event.RoleNone
-		}
-		b.Events = append(b.Events, e)
-		b.Keys = append(b.Keys, store.KeyOf(h.Sum(&e), e.TimeSource))
-		b.Docs = append(b.Docs, docs.AppendDoc(nil, &e))
-	}
-	return b
-}
-
 func BenchmarkWriteBatch(b *testing.B) {
-	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	const size = 2000
-	n := 0
-	for i := 0; b.Loop(); i++ {
-		b.StopTimer()
-		bt := syntheticBatch(i*size, size)
-		b.StartTimer()
-		if _, err := s.WriteBatch(ctx, bt); err != nil {
-			b.Fatal(err)
-		}
-		n += size
-	}
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+	storetest.BenchWriteBatch(b, s)
 }
