@@ -3,7 +3,9 @@ package assess
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/concord-cert/concord/internal/event"
@@ -155,13 +157,13 @@ func (a *analysis) fill() error {
 		}
 	}
 	var p problems
-	for _, eid := range sortedKeys(a.in.Ratings) {
+	for _, eid := range slices.Sorted(maps.Keys(a.in.Ratings)) {
 		i, ok := eix[eid]
 		if !ok {
 			p.add("ratings."+eid, "no evidence has this id (evidence: %s)", idList(a.items))
 			continue
 		}
-		for _, hid := range sortedKeys(a.in.Ratings[eid]) {
+		for _, hid := range slices.Sorted(maps.Keys(a.in.Ratings[eid])) {
 			j, ok := hix[hid]
 			if !ok {
 				p.add("ratings."+eid+"."+hid, "no hypothesis has this id (hypotheses: %s)", hypIDs(a.hyps))

@@ -2,6 +2,8 @@ package assess
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/concord-cert/concord/internal/event"
@@ -83,9 +85,9 @@ func (a *analysis) confidence(order []int, post posterior, sens sensitivity) (Co
 	case ipOnly:
 		lower(ConfidenceLow, "Only address observations and address lists tell the hypotheses apart; an address names a machine, not the people who used it.")
 	case len(classes) == 1:
-		lower(ConfidenceLow, "All the evidence that tells the hypotheses apart is of one class (%s).", strings.Join(sortedKeys(classes), ""))
+		lower(ConfidenceLow, "All the evidence that tells the hypotheses apart is of one class (%s).", strings.Join(slices.Sorted(maps.Keys(classes)), ""))
 	case len(classes) == 2:
-		lower(ConfidenceModerate, "The evidence that tells the hypotheses apart comes from two classes (%s); high confidence needs three independent ones.", strings.Join(sortedKeys(classes), ", "))
+		lower(ConfidenceModerate, "The evidence that tells the hypotheses apart comes from two classes (%s); high confidence needs three independent ones.", strings.Join(slices.Sorted(maps.Keys(classes)), ", "))
 	}
 	if len(diag) > 0 && len(srcs) < 2 {
 		lower(ConfidenceLow, "Everything that tells the hypotheses apart comes from one source.")

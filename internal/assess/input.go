@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -421,9 +422,9 @@ func (f *fileInput) validate() (*Input, error) {
 	if len(f.Ratings) > 0 {
 		in.Ratings = map[string]map[string]Override{}
 	}
-	for _, eid := range sortedKeys(f.Ratings) {
+	for _, eid := range slices.Sorted(maps.Keys(f.Ratings)) {
 		row := map[string]Override{}
-		for _, hid := range sortedKeys(f.Ratings[eid]) {
+		for _, hid := range slices.Sorted(maps.Keys(f.Ratings[eid])) {
 			fr := f.Ratings[eid][hid]
 			r, err := ParseRating(fr.Rating)
 			if err != nil {
@@ -473,13 +474,4 @@ func classIDs() string {
 		ids[i] = c.ID
 	}
 	return strings.Join(ids, ", ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -3,7 +3,9 @@ package assess
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -56,7 +58,7 @@ func (s Sources) lines() []string {
 		out = append(out, "relay lists: none loaded")
 	} else {
 		var parts []string
-		for _, k := range sortedKeys(s.Lists) {
+		for _, k := range slices.Sorted(maps.Keys(s.Lists)) {
 			parts = append(parts, fmt.Sprintf("%s %d", k, s.Lists[k]))
 		}
 		out = append(out, "relay lists: "+strings.Join(parts, ", ")+" entries")
@@ -143,7 +145,8 @@ func sources(facts []store.Fact) []string {
 	for _, f := range facts {
 		set[sourceOf(f.Feed)] = true
 	}
-	return sortedKeys(set)
+	// Never nil: the JSON output lists no feeds as [], not null.
+	return append([]string{}, slices.Sorted(maps.Keys(set))...)
 }
 
 func days(facts []store.Fact) string {
@@ -174,7 +177,7 @@ func malware(facts []store.Fact) string {
 			set[f.Malware] = true
 		}
 	}
-	return strings.Join(sortedKeys(set), ", ")
+	return strings.Join(slices.Sorted(maps.Keys(set)), ", ")
 }
 
 // ratingRule is how one automatic item is rated against the hypotheses of

@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -233,7 +235,7 @@ func (e *env) caseRoute(ctx context.Context, args []string) int {
 			}
 		}
 		routes := []routeView{}
-		for _, cc := range sortedKeys(byCC) {
+		for _, cc := range slices.Sorted(maps.Keys(byCC)) {
 			rv := byCC[cc]
 			sort.Strings(rv.Addresses)
 			sort.Strings(rv.Providers)

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
-	"sort"
 	"strings"
 	"syscall"
 )
@@ -161,16 +160,6 @@ var Version = "dev"
 func runVersion(_ context.Context, e *env, _ []string) int {
 	fmt.Fprintln(e.stdout, "concord", Version)
 	return exitOK
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // isTerminal reports whether w is an interactive terminal.

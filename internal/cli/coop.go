@@ -5,9 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -136,7 +138,7 @@ func (e *env) need(fs *flag.FlagSet, names ...string) bool {
 // subcommand dispatches "concord GROUP SUB ...".
 func (e *env) subcommand(ctx context.Context, group string, args []string, subs map[string]func(context.Context, []string) int) int {
 	if len(args) == 0 || subs[args[0]] == nil {
-		names := sortedKeys(subs)
+		names := slices.Sorted(maps.Keys(subs))
 		fmt.Fprintf(e.stderr, "Usage: concord %s %s [flags]\n", group, strings.Join(names, "|"))
 		return exitUsage
 	}

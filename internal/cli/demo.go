@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -121,7 +123,7 @@ func (e *env) demoSummary(ctx context.Context, s *session, home, dir, dbPath str
 		Store: s.st,
 		Lists: func(context.Context) (stats.RelayLists, []stats.ListKind, error) {
 			var kinds []stats.ListKind
-			for _, k := range sortedKeys(s.listKinds) {
+			for _, k := range slices.Sorted(maps.Keys(s.listKinds)) {
 				kinds = append(kinds, stats.ListKind{Kind: k, Entries: s.listKinds[k]})
 			}
 			return s.lists, kinds, nil

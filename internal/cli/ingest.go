@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -276,7 +278,7 @@ func (e *env) writeIngest(rep ingestReport, asJSON bool) {
 	w.Flush()
 	if len(rep.Totals.ByClassification) > 0 {
 		fmt.Fprintln(e.stdout, "\nincidents stored, by classification:")
-		for _, k := range sortedKeys(rep.Totals.ByClassification) {
+		for _, k := range slices.Sorted(maps.Keys(rep.Totals.ByClassification)) {
 			fmt.Fprintf(e.stdout, "  %-50s %10s\n", k, thousands(rep.Totals.ByClassification[k]))
 		}
 	}

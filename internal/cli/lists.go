@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -141,12 +143,12 @@ func listsShow(ctx context.Context, e *env, args []string) int {
 	}
 	w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "kind\tentries\tearliest\tlatest\tsources")
-	for _, name := range sortedKeys(enrich.ListKinds) {
+	for _, name := range slices.Sorted(maps.Keys(enrich.ListKinds)) {
 		a := byKind[enrich.ListKinds[name]]
 		if a == nil {
 			continue
 		}
-		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", name, a.n, dateOr(a.from, "always"), dateOr(a.to, "open"), joinComma(sortedKeys(a.sources)))
+		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", name, a.n, dateOr(a.from, "always"), dateOr(a.to, "open"), joinComma(slices.Sorted(maps.Keys(a.sources))))
 	}
 	w.Flush()
 	return exitOK

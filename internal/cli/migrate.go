@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -125,7 +127,7 @@ func (e *env) writeMigrate(out *migrateOutput) {
 	fmt.Fprintf(e.stdout, "\ndigest      %s\n", out.Digest)
 	fmt.Fprintf(e.stdout, "audit head  entry %d, hash %s\n", out.AuditHead.Seq, out.AuditHead.Hash)
 	var ids []string
-	for _, k := range sortedKeys(out.NextIDs) {
+	for _, k := range slices.Sorted(maps.Keys(out.NextIDs)) {
 		ids = append(ids, fmt.Sprintf("%s %d", k, out.NextIDs[k]))
 	}
 	fmt.Fprintf(e.stdout, "next ids    %s\n\n", strings.Join(ids, ", "))

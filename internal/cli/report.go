@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,7 +81,7 @@ func runReport(ctx context.Context, e *env, args []string) int {
 				return nil, nil, err
 			}
 			var kinds []stats.ListKind
-			for _, k := range sortedKeys(s.listKinds) {
+			for _, k := range slices.Sorted(maps.Keys(s.listKinds)) {
 				kinds = append(kinds, stats.ListKind{Kind: k, Entries: s.listKinds[k]})
 			}
 			return s.lists, kinds, nil

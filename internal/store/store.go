@@ -6,10 +6,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math"
 	"net/netip"
+	"sort"
 	"time"
 
 	"github.com/concord-cert/concord/internal/event"
@@ -39,6 +41,18 @@ func KeyOf(h [event.HashSize]byte, t time.Time) Key {
 	k[0], k[1], k[2], k[3], k[4], k[5] = byte(sec>>40), byte(sec>>32), byte(sec>>24), byte(sec>>16), byte(sec>>8), byte(sec)
 	copy(k[6:], h[:KeySize-6])
 	return k
+}
+
+// KeyOrder returns the indexes of keys in key order, stable: backends
+// insert a batch in this order so that each index page it touches is
+// visited once, however random the keys.
+func KeyOrder(keys []Key) []int {
+	idx := make([]int, len(keys))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return bytes.Compare(keys[idx[a]][:], keys[idx[b]][:]) < 0 })
+	return idx
 }
 
 // Batch is a group of events stored in one transaction: either all of its

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -253,7 +252,7 @@ func (s *Store) writeBatch(ctx context.Context, b *store.Batch, res *store.Batch
 
 	// Of equal keys, the first in the input is the one stored, as in SQLite;
 	// the others are duplicates and never reach the database.
-	order := sortedByKey(b.Keys)
+	order := store.KeyOrder(b.Keys)
 	uniq := order[:0:0]
 	for j, i := range order {
 		if j > 0 && b.Keys[i] == b.Keys[order[j-1]] {
@@ -460,16 +459,6 @@ func feedDays(b *store.Batch, isNew []bool) (days []int32, feeds []string, incid
 		days, feeds, incidents, observations = append(days, k.day), append(feeds, k.feed), append(incidents, c[0]), append(observations, c[1])
 	}
 	return days, feeds, incidents, observations
-}
-
-// sortedByKey returns the indexes of keys in key order, stable.
-func sortedByKey(keys []store.Key) []int {
-	idx := make([]int, len(keys))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return bytes.Compare(keys[idx[a]][:], keys[idx[b]][:]) < 0 })
-	return idx
 }
 
 // EventByKey implements store.Reader.

@@ -4,7 +4,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -17,7 +16,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/concord-cert/concord/internal/event"
@@ -212,7 +210,7 @@ func writeBatch(ctx context.Context, dc driver.ConnPrepareContext, b *store.Batc
 	// records with date-only times share a time prefix and differ only in
 	// their hash). The sort is stable, so of two equal keys the first in
 	// the input is the one stored.
-	for _, i := range sortedByKey(b.Keys) {
+	for _, i := range store.KeyOrder(b.Keys) {
 		e := &b.Events[i]
 		if b.Docs != nil {
 			doc = b.Docs[i]
@@ -340,16 +338,6 @@ func (s *Store) eachRow(ctx context.Context, query string, args []any, fn func(r
 			}
 		}
 	})
-}
-
-// sortedByKey returns the indexes of keys in key order, stable.
-func sortedByKey(keys []store.Key) []int {
-	idx := make([]int, len(keys))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return bytes.Compare(keys[idx[a]][:], keys[idx[b]][:]) < 0 })
-	return idx
 }
 
 // execEach runs one prepared statement for each item, with the arguments
