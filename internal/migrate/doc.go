@@ -3,15 +3,16 @@
 // the stores, below `concord migrate`: the one-way path a CERT takes when a
 // single node becomes several.
 //
-// What is moved: every table of schema version 6 — events with their
+// What is moved: every table of schema version 7 — events with their
 // documents and keys (and the key_time PostgreSQL partitions them by,
 // computed from the key), facts, feed_days, ingest runs with their ids and
 // their rejections, IP databases with their blobs, list entries and the
 // list snapshot, agencies, victim reports, cases and their items, evidence
-// and its custody, requests and their history, the packages seen, and the
-// audit log with its head, byte for byte. Nothing is re-derived and
-// nothing is sealed again; ids are kept, so references between tables
-// hold. The source is only read, from one snapshot, and the destination is
+// and its custody, requests and their history, the packages seen, user
+// accounts and API tokens (their hashes, never a secret), and the audit
+// log with its head, byte for byte — except the browser sessions, which
+// end with the move (see tables). Nothing is re-derived and nothing is
+// sealed again; ids are kept, so references between tables hold. The source is only read, from one snapshot, and the destination is
 // written in one transaction with COPY, row by row, so memory stays flat
 // however many events there are, and a failed move leaves the destination
 // as empty as it was.

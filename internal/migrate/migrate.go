@@ -261,16 +261,10 @@ func eventMonths(ctx context.Context, conn *sql.Conn) ([]store.Key, error) {
 		}
 		key := store.Key(k)
 		out = append(out, key)
-		d := time.Unix(keyTime(k), 0).UTC()
+		d := time.Unix(store.KeyTime(key), 0).UTC()
 		next := time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 1, 0).Unix()
 		bound = []byte{byte(next >> 40), byte(next >> 32), byte(next >> 24), byte(next >> 16), byte(next >> 8), byte(next)}
 	}
-}
-
-// keyTime is the source time in seconds that leads a key: PostgreSQL's
-// partition column.
-func keyTime(k []byte) int64 {
-	return int64(k[0])<<40 | int64(k[1])<<32 | int64(k[2])<<24 | int64(k[3])<<16 | int64(k[4])<<8 | int64(k[5])
 }
 
 // copyTable streams t from the source to the destination with COPY.
@@ -343,7 +337,7 @@ func (r *rowSource) Next() bool {
 			r.err = fmt.Errorf("migrate: events row %d has a key of %d bytes; keys are %d", r.n+1, len(k), store.KeySize)
 			return false
 		}
-		r.vals[0] = keyTime(k)
+		r.vals[0] = store.KeyTime(store.Key(k))
 	}
 	r.n++
 	if r.n%progressEvery == 0 {

@@ -175,6 +175,25 @@ func addCasework(t *testing.T, st store.CaseStore) {
 		return tx.UpdateRequest(r, store.RequestChange{Time: t0.Add(time.Hour), From: "draft", To: "submitted", Reason: "sent"})
 	})
 	must(func(tx store.CaseTx) error { return tx.MarkPackageSeen("0123abcd", "de-bka", "request", t0) })
+	must(func(tx store.CaseTx) error {
+		if err := tx.PutUser(store.User{Name: "analyst", FullName: "Anna Łęcka", Agency: "pl-cert", Roles: []string{"analyst", "admin"},
+			Clearance: event.TLPAmber, PasswordHash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", MustChange: true, Created: t0, Updated: t0}); err != nil {
+			return err
+		}
+		if err := tx.PutUser(store.User{Name: "script", Agency: "pl-cert", Clearance: event.TLPGreen, Disabled: true, Created: t0, Updated: t0}); err != nil {
+			return err
+		}
+		if err := tx.AddToken(store.APIToken{ID: "k7f3a9", User: "script", Name: "misp sync", Hash: bytes.Repeat([]byte{0xa5}, 32), Created: t0}); err != nil {
+			return err
+		}
+		if err := tx.AddToken(store.APIToken{ID: "b2c4d6", User: "analyst", Hash: bytes.Repeat([]byte{0x5a}, 32), Created: t0, Expires: t0.AddDate(0, 3, 0)}); err != nil {
+			return err
+		}
+		return tx.RevokeToken("k7f3a9")
+	})
+	if err := st.CreateSession(ctx, store.Session{IDHash: bytes.Repeat([]byte{1}, 32), User: "analyst", CSRF: "c", Created: t0, Expires: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // tableHashes hashes each table's rows, read through a query per table,
@@ -350,7 +369,7 @@ func TestMigrationMovesEverythingAndVerifies(t *testing.T) {
 			t.Errorf("check %s failed: %s", c.Name, c.Detail)
 		}
 	}
-	for _, want := range []string{"events", "facts", "rejections", "list_entries", "list_snapshot", "audit", "audit_head", "evidence", "custody", "request_history", "packages_seen"} {
+	for _, want := range []string{"events", "facts", "rejections", "list_entries", "list_snapshot", "audit", "audit_head", "evidence", "custody", "request_history", "packages_seen", "users", "api_tokens"} {
 		if rowsOf(rep, want) == "0" {
 			t.Errorf("the source holds no %s: the test does not exercise it", want)
 		}
@@ -366,6 +385,16 @@ func TestMigrationMovesEverythingAndVerifies(t *testing.T) {
 		if moved[name] != h {
 			t.Errorf("%s differs: source %s, destination %s", name, h, moved[name])
 		}
+	}
+	// Accounts move and work; sessions end with the move.
+	if u, err := dst.User(ctx, "analyst"); err != nil || u.FullName != "Anna Łęcka" || len(u.Roles) != 2 || !u.MustChange {
+		t.Errorf("the analyst after the move: %+v %v", u, err)
+	}
+	if tok, err := dst.Token(ctx, "k7f3a9"); err != nil || !tok.Revoked || tok.User != "script" {
+		t.Errorf("a token after the move: %+v %v", tok, err)
+	}
+	if _, err := dst.Session(ctx, bytes.Repeat([]byte{1}, 32), t0); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a browser session was moved: %v", err)
 	}
 	sd, _ := src.Digest(ctx)
 	dd, _ := dst.Digest(ctx)
@@ -524,9 +553,9 @@ func TestVerificationCatchesADamagedCopy(t *testing.T) {
 func restore(t *testing.T, src *sqlite.Store, dst *postgres.Store) {
 	t.Helper()
 	ctx := context.Background()
-	names := make([]string, len(tables))
+	names := []string{"sessions"} // not moved, but it refers to users
 	for i := range tables {
-		names[i] = tables[i].name
+		names = append(names, tables[i].name)
 	}
 	if _, err := dst.Pool().Exec(ctx, "TRUNCATE "+strings.Join(names, ", ")); err != nil {
 		t.Fatal(err)

@@ -7,10 +7,10 @@ import (
 )
 
 // SchemaVersion is the schema both backends must be at for a move: the
-// tables below are those of migrations 1 to 6 of store/sqlite and
+// tables below are those of migrations 1 to 7 of store/sqlite and
 // store/postgres. A later migration must be mapped here before migrate
 // will move a database that has it.
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // kind is how a column is read from SQLite and written to PostgreSQL.
 type kind int
@@ -60,9 +60,13 @@ func join(parts ...[]column) []column {
 	return out
 }
 
-// tables lists every table of schema version 6 except schema_migrations
-// (the destination has its own), parents before the tables whose foreign
-// keys point at them. The column names are the same in both schemas;
+// tables lists every table of schema version 7 except schema_migrations
+// (the destination has its own) and sessions, parents before the tables
+// whose foreign keys point at them. Sessions stay behind: they are
+// logins of browsers to the source's server, hours long, and hold nothing
+// but the hash of a cookie's secret; copied, they would keep those
+// browsers logged in to a server they never logged in to. After a move
+// everyone logs in again. The column names are the same in both schemas;
 // what differs is the type of flags (integer 0/1 in SQLite, boolean in
 // PostgreSQL), the events' key_time (PostgreSQL only) and the rejections'
 // id (SQLite's rowid, an identity column in PostgreSQL). NULLs are copied
@@ -92,6 +96,11 @@ var tables = []table{
 	{name: "agencies", order: "id", cols: join(
 		cols(text, "id", "name", "country"), cols(boolean, "self"), cols(text, "contact", "channels", "public_key"),
 		cols(integer, "created"))},
+	{name: "users", order: "name", cols: join(
+		cols(text, "name", "full_name", "agency", "roles"), cols(integer, "clearance"), cols(text, "password_hash"),
+		cols(boolean, "must_change", "disabled"), cols(integer, "created", "updated"))},
+	{name: "api_tokens", order: "id", cols: join(
+		cols(text, "id", "user_name", "name"), cols(blob, "hash"), cols(integer, "created", "expires"), cols(boolean, "revoked"))},
 	{name: "victim_reports", order: "reference", cols: join(
 		cols(text, "reference"), cols(integer, "received"), cols(text, "status"), cols(integer, "status_changed", "tlp"),
 		cols(text, "body"))},

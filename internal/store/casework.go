@@ -182,6 +182,7 @@ type Casework interface {
 
 // CaseTx is what a Change may do. Each method appends its own audit entry.
 type CaseTx interface {
+	AccountTx
 	// PutAgency adds an agency or updates one with the same id. Only one
 	// agency may be Self.
 	PutAgency(a Agency) error
@@ -209,8 +210,11 @@ type CaseTx interface {
 	Record(action, object string, detail any) error
 }
 
-// CaseStore is a store that keeps casework too.
+// CaseStore is a store that keeps casework, accounts and a search of its
+// events too: what `concord serve` needs.
 type CaseStore interface {
 	Store
 	Casework
+	Accounts
+	Searcher
 }

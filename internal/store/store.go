@@ -33,14 +33,27 @@ type Key [KeySize]byte
 // (zero when the feed gave none). It must not depend on anything that
 // changes between runs, so it never uses time.observation.
 func KeyOf(h [event.HashSize]byte, t time.Time) Key {
-	var k Key
-	var sec uint64
+	var sec int64
 	if !t.IsZero() && t.Unix() > 0 {
-		sec = uint64(t.Unix())
+		sec = t.Unix()
 	}
-	k[0], k[1], k[2], k[3], k[4], k[5] = byte(sec>>40), byte(sec>>32), byte(sec>>24), byte(sec>>16), byte(sec>>8), byte(sec)
+	k := keyAt(sec)
 	copy(k[6:], h[:KeySize-6])
 	return k
+}
+
+// keyAt is the lowest key of source time sec (seconds; 0 for events
+// without one).
+func keyAt(sec int64) Key {
+	var k Key
+	k[0], k[1], k[2], k[3], k[4], k[5] = byte(sec>>40), byte(sec>>32), byte(sec>>24), byte(sec>>16), byte(sec>>8), byte(sec)
+	return k
+}
+
+// KeyTime returns the source time in seconds that leads k (0: none):
+// PostgreSQL's partition column.
+func KeyTime(k Key) int64 {
+	return int64(k[0])<<40 | int64(k[1])<<32 | int64(k[2])<<24 | int64(k[3])<<16 | int64(k[4])<<8 | int64(k[5])
 }
 
 // KeyOrder returns the indexes of keys in key order, stable: backends

@@ -37,3 +37,9 @@ func BenchmarkWriteBatchDuplicates(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkSearchEvents measures search pages on the same data as the
+// SQLite backend's benchmark.
+func BenchmarkSearchEvents(b *testing.B) {
+	storetest.BenchSearchEvents(b, openTest(b))
+}

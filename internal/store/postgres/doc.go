@@ -1,7 +1,7 @@
 // Package postgres is Concord's shared store: a PostgreSQL database that
 // several concord processes use at once, when one machine and its embedded
 // SQLite file (package store/sqlite) are no longer enough. It implements the
-// interfaces of package store — Store and Casework — with the SQLite
+// interfaces of package store — Store and CaseStore — with the SQLite
 // backend's behaviour and passes the same conformance suites
 // (store/storetest), so ingest, statistics, reports and casework run on
 // either unchanged; Digest gives the same value for the same content on

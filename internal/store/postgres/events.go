@@ -16,12 +16,6 @@ import (
 	"github.com/concord-cert/concord/internal/store"
 )
 
-// keyTime is the source time in seconds that leads a key: the events
-// table's partition column.
-func keyTime(k *store.Key) int64 {
-	return int64(k[0])<<40 | int64(k[1])<<32 | int64(k[2])<<24 | int64(k[3])<<16 | int64(k[4])<<8 | int64(k[5])
-}
-
 // month is one monthly partition of events: key times lo <= t < hi.
 type month struct{ lo, hi int64 }
 
@@ -54,7 +48,7 @@ func (s *Store) ensurePartitions(ctx context.Context, keys []store.Key) error {
 	var cur month
 	s.mu.Lock()
 	for i := range keys {
-		t := keyTime(&keys[i])
+		t := store.KeyTime(keys[i])
 		if t == 0 || t >= cur.lo && t < cur.hi {
 			continue // undated, or in the month of the key before
 		}
@@ -357,7 +351,7 @@ func (r *eventRows) Values() ([]any, error) {
 		r.doc = doc
 	}
 	r.row = [17]any{
-		keyTime(k), e.Time().UnixMicro(), num(r.b.IngestID), num(e.Source.ASN), num(e.Destination.ASN),
+		store.KeyTime(*k), e.Time().UnixMicro(), num(r.b.IngestID), num(e.Source.ASN), num(e.Destination.ASN),
 		flags(e.Source.Flags), flags(e.Destination.Flags), int16(e.TLP),
 		k[:], str(e.Class.String()), e.Feed.Name, ip16(e.Source.IP), str(e.Source.CC),
 		ip16(e.Destination.IP), str(e.Destination.CC), str(e.Malware), doc,
@@ -464,7 +458,7 @@ func feedDays(b *store.Batch, isNew []bool) (days []int32, feeds []string, incid
 // EventByKey implements store.Reader.
 func (s *Store) EventByKey(ctx context.Context, k store.Key) (event.Event, error) {
 	var doc []byte
-	err := s.pool.QueryRow(ctx, `SELECT doc FROM events WHERE key = $1 AND key_time = $2`, k[:], keyTime(&k)).Scan(&doc)
+	err := s.pool.QueryRow(ctx, `SELECT doc FROM events WHERE key = $1 AND key_time = $2`, k[:], store.KeyTime(k)).Scan(&doc)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return event.Event{}, store.ErrNotFound
 	}

@@ -33,22 +33,41 @@ func (s *Store) FinishIngest(ctx context.Context, id int64, status string) error
 
 // Ingest implements store.Ingests.
 func (s *Store) Ingest(ctx context.Context, id int64) (store.IngestRun, error) {
-	var r store.IngestRun
-	var started int64
-	var finished *int64
-	err := s.pool.QueryRow(ctx, `SELECT id, path, format, feed, started, finished, status, records, accepted, duplicates, rejected, observations
-		FROM ingests WHERE id = $1`, id).Scan(&r.ID, &r.Path, &r.Format, &r.Feed, &started, &finished, &r.Status,
-		&r.Counts.Records, &r.Counts.Accepted, &r.Counts.Duplicates, &r.Counts.Rejected, &r.Counts.Observations)
+	r, err := scanIngest(s.pool.QueryRow(ctx, ingestQuery+` WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, store.ErrNotFound
 	}
 	if err != nil {
 		return r, fmt.Errorf("store: read ingest %d: %w", id, err)
 	}
-	r.Started = time.UnixMicro(started).UTC()
-	if finished != nil {
-		r.Finished = time.UnixMicro(*finished).UTC()
+	return r, nil
+}
+
+// IngestRuns implements store.Searcher.
+func (s *Store) IngestRuns(ctx context.Context, limit int) ([]store.IngestRun, error) {
+	if limit <= 0 {
+		return nil, nil
 	}
+	rows, _ := s.pool.Query(ctx, ingestQuery+` ORDER BY id DESC LIMIT $1`, limit)
+	out, err := collect(rows, func(row pgx.CollectableRow) (store.IngestRun, error) { return scanIngest(row) })
+	if err != nil {
+		return nil, fmt.Errorf("store: read ingest runs: %w", err)
+	}
+	return out, nil
+}
+
+const ingestQuery = `SELECT id, path, format, feed, started, finished, status, records, accepted, duplicates, rejected, observations FROM ingests`
+
+// scanIngest reads a row of ingestQuery.
+func scanIngest(row pgx.Row) (store.IngestRun, error) {
+	var r store.IngestRun
+	var started int64
+	var finished *int64
+	if err := row.Scan(&r.ID, &r.Path, &r.Format, &r.Feed, &started, &finished, &r.Status,
+		&r.Counts.Records, &r.Counts.Accepted, &r.Counts.Duplicates, &r.Counts.Rejected, &r.Counts.Observations); err != nil {
+		return r, err
+	}
+	r.Started, r.Finished = time.UnixMicro(started).UTC(), fromMicro(finished)
 	return r, nil
 }
 

@@ -63,6 +63,14 @@ func TestCaseworkConformance(t *testing.T) {
 	storetest.RunCasework(t, func(t *testing.T) store.CaseStore { return openTest(t) })
 }
 
+func TestAccountsConformance(t *testing.T) {
+	storetest.RunAccounts(t, func(t *testing.T) store.CaseStore { return openTest(t) })
+}
+
+func TestSearchConformance(t *testing.T) {
+	storetest.RunSearch(t, func(t *testing.T) storetest.SearchStore { return openTest(t) })
+}
+
 func TestProcessesStartingTogetherMigrateOnce(t *testing.T) {
 	dsn := pgtest.Database(t)
 	ctx := context.Background()

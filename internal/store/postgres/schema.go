@@ -277,4 +277,44 @@ CREATE TABLE audit_head (
 	// redelivered after its worker died is not stored twice.
 	`ALTER TABLE rejections ADD COLUMN key bytea;
 CREATE UNIQUE INDEX rejections_key ON rejections(key) WHERE key IS NOT NULL;`,
+	// 7: accounts — staff users with their roles and clearance (a TLP),
+	// API tokens and browser sessions. Roles are comma-separated role
+	// names. Secrets are kept only as hashes: an argon2id PHC string for
+	// passwords, SHA-256 for tokens and session ids. Times are Unix
+	// microseconds; a token without expiry has NULL.
+	`
+CREATE TABLE users (
+	name          text     COLLATE "C" PRIMARY KEY,
+	full_name     text     NOT NULL DEFAULT '',
+	agency        text     NOT NULL DEFAULT '',
+	roles         text     NOT NULL DEFAULT '',
+	clearance     smallint NOT NULL,
+	password_hash text     NOT NULL DEFAULT '',
+	must_change   boolean  NOT NULL DEFAULT false,
+	disabled      boolean  NOT NULL DEFAULT false,
+	created       bigint   NOT NULL,
+	updated       bigint   NOT NULL
+);
+
+CREATE TABLE api_tokens (
+	id        text    COLLATE "C" PRIMARY KEY,
+	user_name text    COLLATE "C" NOT NULL REFERENCES users(name),
+	name      text    NOT NULL DEFAULT '',
+	hash      bytea   NOT NULL,
+	created   bigint  NOT NULL,
+	expires   bigint,
+	revoked   boolean NOT NULL DEFAULT false
+);
+CREATE INDEX api_tokens_user ON api_tokens(user_name, id);
+
+CREATE TABLE sessions (
+	id_hash   bytea  PRIMARY KEY,
+	user_name text   COLLATE "C" NOT NULL REFERENCES users(name),
+	csrf      text   NOT NULL,
+	created   bigint NOT NULL,
+	expires   bigint NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_name);
+CREATE INDEX sessions_expires ON sessions(expires);
+`,
 }

@@ -16,3 +16,12 @@ func BenchmarkWriteBatch(b *testing.B) {
 	defer s.Close()
 	storetest.BenchWriteBatch(b, s)
 }
+
+func BenchmarkSearchEvents(b *testing.B) {
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchSearchEvents(b, s)
+}

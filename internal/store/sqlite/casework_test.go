@@ -17,6 +17,14 @@ func TestCaseworkConformance(t *testing.T) {
 	storetest.RunCasework(t, func(t *testing.T) store.CaseStore { return openTemp(t) })
 }
 
+func TestAccountsConformance(t *testing.T) {
+	storetest.RunAccounts(t, func(t *testing.T) store.CaseStore { return openTemp(t) })
+}
+
+func TestSearchConformance(t *testing.T) {
+	storetest.RunSearch(t, func(t *testing.T) storetest.SearchStore { return openTemp(t) })
+}
+
 func openTemp(t *testing.T) *Store {
 	t.Helper()
 	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "concord.db"))

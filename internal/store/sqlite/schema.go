@@ -257,4 +257,44 @@ CREATE TABLE audit_head (
 	// redelivered after its worker died is not stored twice.
 	`ALTER TABLE rejections ADD COLUMN key BLOB;
 CREATE UNIQUE INDEX rejections_key ON rejections(key) WHERE key IS NOT NULL;`,
+	// 7: accounts — staff users with their roles and clearance (a TLP),
+	// API tokens and browser sessions. Roles are comma-separated role
+	// names. Secrets are kept only as hashes: an argon2id PHC string for
+	// passwords, SHA-256 for tokens and session ids. Times are Unix
+	// microseconds; a token without expiry has NULL.
+	`
+CREATE TABLE users (
+	name          TEXT    PRIMARY KEY,
+	full_name     TEXT    NOT NULL DEFAULT '',
+	agency        TEXT    NOT NULL DEFAULT '',
+	roles         TEXT    NOT NULL DEFAULT '',
+	clearance     INTEGER NOT NULL,
+	password_hash TEXT    NOT NULL DEFAULT '',
+	must_change   INTEGER NOT NULL DEFAULT 0,
+	disabled      INTEGER NOT NULL DEFAULT 0,
+	created       INTEGER NOT NULL,
+	updated       INTEGER NOT NULL
+);
+
+CREATE TABLE api_tokens (
+	id        TEXT    PRIMARY KEY,
+	user_name TEXT    NOT NULL REFERENCES users(name),
+	name      TEXT    NOT NULL DEFAULT '',
+	hash      BLOB    NOT NULL,
+	created   INTEGER NOT NULL,
+	expires   INTEGER,
+	revoked   INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX api_tokens_user ON api_tokens(user_name, id);
+
+CREATE TABLE sessions (
+	id_hash   BLOB    PRIMARY KEY,
+	user_name TEXT    NOT NULL REFERENCES users(name),
+	csrf      TEXT    NOT NULL,
+	created   INTEGER NOT NULL,
+	expires   INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sessions_user ON sessions(user_name);
+CREATE INDEX sessions_expires ON sessions(expires);
+`,
 }

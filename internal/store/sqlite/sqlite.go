@@ -386,22 +386,28 @@ func (s *Store) FinishIngest(ctx context.Context, id int64, status string) error
 
 // Ingest implements store.Ingests.
 func (s *Store) Ingest(ctx context.Context, id int64) (store.IngestRun, error) {
-	var r store.IngestRun
-	var started int64
-	var finished sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT id, path, format, feed, started, finished, status, records, accepted, duplicates, rejected, observations
-		FROM ingests WHERE id=?`, id).Scan(&r.ID, &r.Path, &r.Format, &r.Feed, &started, &finished, &r.Status,
-		&r.Counts.Records, &r.Counts.Accepted, &r.Counts.Duplicates, &r.Counts.Rejected, &r.Counts.Observations)
+	r, err := scanIngest(s.db.QueryRowContext(ctx, ingestQuery+` WHERE id=?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, store.ErrNotFound
 	}
 	if err != nil {
 		return r, fmt.Errorf("store: read ingest %d: %w", id, err)
 	}
-	r.Started = time.UnixMicro(started).UTC()
-	if finished.Valid {
-		r.Finished = time.UnixMicro(finished.Int64).UTC()
+	return r, nil
+}
+
+const ingestQuery = `SELECT id, path, format, feed, started, finished, status, records, accepted, duplicates, rejected, observations FROM ingests`
+
+// scanIngest reads a row of ingestQuery.
+func scanIngest(row rowScanner) (store.IngestRun, error) {
+	var r store.IngestRun
+	var started int64
+	var finished sql.NullInt64
+	if err := row.Scan(&r.ID, &r.Path, &r.Format, &r.Feed, &started, &finished, &r.Status,
+		&r.Counts.Records, &r.Counts.Accepted, &r.Counts.Duplicates, &r.Counts.Rejected, &r.Counts.Observations); err != nil {
+		return r, err
 	}
+	r.Started, r.Finished = time.UnixMicro(started).UTC(), fromMicro(finished)
 	return r, nil
 }
 

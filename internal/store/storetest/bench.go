@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -68,4 +70,85 @@ func BenchWriteBatch(b *testing.B, s store.Events) {
 		n += size
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchSearchEventsEnv names the variable that sets how many events
+// BenchSearchEvents stores first (default 200,000; the figures quoted for
+// the search are on 1,000,000).
+const BenchSearchEventsEnv = "CONCORD_BENCH_SEARCH_EVENTS"
+
+// The search benchmark's rare values: a malware family on one event in
+// 10,000, and an infected host on one in 250,000 (four days of a million
+// events).
+const (
+	rareMalware = "trickbot"
+	rareHost    = "198.51.100.77"
+)
+
+// BenchSearchEvents measures the first page of searches the web pages
+// make, on SyntheticBatch data (one event in ten an incident, one a second
+// of source time: 86,400 a day) with a rare malware family and a rare
+// infected host: no filter, a class, the rare host (which scans its whole
+// budget), the same host in its role (which reads the days of its facts
+// only), a host seen every day in its role, and the rare family (which
+// scans its budget too). Each reports the events examined and found per
+// page.
+func BenchSearchEvents(b *testing.B, s SearchStore) {
+	ctx := context.Background()
+	n := 200_000
+	if v := os.Getenv(BenchSearchEventsEnv); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			b.Fatalf("%s: %v", BenchSearchEventsEnv, err)
+		}
+	}
+	const size = 2000
+	var h event.Hasher
+	var docs store.DocEncoder
+	for start := 0; start < n; start += size {
+		bt := SyntheticBatch(start, min(size, n-start))
+		for i := range bt.Events {
+			e := &bt.Events[i]
+			switch j := start + i; {
+			case j%250_000 == 120_000:
+				e.Source.IP = netip.MustParseAddr(rareHost)
+			case j%10_000 == 1234:
+				e.Malware = rareMalware
+			default:
+				continue
+			}
+			bt.Keys[i] = store.KeyOf(h.Sum(e), e.TimeSource)
+			bt.Docs[i] = docs.AppendDoc(nil, e)
+		}
+		if _, err := s.WriteBatch(ctx, bt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rare := netip.PrefixFrom(netip.MustParseAddr(rareHost), 32)
+	daily := netip.MustParsePrefix("10.0.0.10/32")
+	for _, c := range []struct {
+		name string
+		q    store.EventQuery
+	}{
+		{"NoFilter", store.EventQuery{}},
+		{"Class", store.EventQuery{Class: event.ClassInfected.String()}},
+		{"OneAddress", store.EventQuery{Prefix: rare}},
+		{"OneAddressInRole", store.EventQuery{Prefix: rare, Role: event.RoleInfected}},
+		{"DailyAddressInRole", store.EventQuery{Prefix: daily, Role: event.RoleInfected}},
+		{"RareMalware", store.EventQuery{Malware: rareMalware}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			c.q.TLPs = allTLPs
+			var scanned, found int
+			for b.Loop() {
+				page, err := s.SearchEvents(ctx, c.q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				scanned, found = int(page.Scanned), len(page.Events)
+			}
+			b.ReportMetric(float64(scanned), "scanned/op")
+			b.ReportMetric(float64(found), "found/op")
+		})
+	}
 }
