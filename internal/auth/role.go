@@ -66,6 +66,9 @@ const (
 	ManageData Action = "data.manage"
 	// VerifyAudit lets a user run the audit-chain verification.
 	VerifyAudit Action = "audit.verify"
+	// ReadMetrics lets a user (or a monitoring system's token) scrape the
+	// server's metrics.
+	ReadMetrics Action = "metrics.read"
 	// SubmitVictimReport lets the public victim file a report.
 	SubmitVictimReport Action = "victim.submit"
 	// ReadOwnVictimReport lets the public victim read its own report's
@@ -78,7 +81,7 @@ var Actions = []Action{
 	ReadEvents, Ingest, ReadReports, Assess, ReadCases, WriteCases,
 	ReadEvidence, AddEvidence, ExportEvidence, ReadRequests, WriteRequests,
 	ExportPackages, ImportPackages, ManageUsers, ManageAgencies, ManageData,
-	VerifyAudit, SubmitVictimReport, ReadOwnVictimReport,
+	VerifyAudit, ReadMetrics, SubmitVictimReport, ReadOwnVictimReport,
 }
 
 // grants is the role table. Separation of duties: the admin runs the node
@@ -86,7 +89,7 @@ var Actions = []Action{
 // liaison reads cases and evidence to answer partners and moves packages,
 // but does not change cases; the viewer reads aggregate material only.
 var grants = map[Role][]Action{
-	RoleAdmin: {ReadEvents, ReadReports, ManageUsers, ManageAgencies, ManageData, VerifyAudit},
+	RoleAdmin: {ReadEvents, ReadReports, ManageUsers, ManageAgencies, ManageData, VerifyAudit, ReadMetrics},
 	RoleAnalyst: {ReadEvents, Ingest, ReadReports, Assess, ReadCases, WriteCases,
 		ReadEvidence, AddEvidence, ExportEvidence, ReadRequests},
 	RoleLiaison: {ReadEvents, ReadReports, ReadCases, ReadEvidence,

@@ -26,6 +26,7 @@ var wantGrants = map[Action]string{
 	ManageAgencies:      "x.....",
 	ManageData:          "x.....",
 	VerifyAudit:         "x.....",
+	ReadMetrics:         "x.....",
 	SubmitVictimReport:  "....x.",
 	ReadOwnVictimReport: "....x.",
 }

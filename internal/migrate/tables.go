@@ -10,7 +10,7 @@ import (
 // tables below are those of migrations 1 to 7 of store/sqlite and
 // store/postgres. A later migration must be mapped here before migrate
 // will move a database that has it.
-const SchemaVersion = 7
+const SchemaVersion = 8
 
 // kind is how a column is read from SQLite and written to PostgreSQL.
 type kind int
@@ -89,7 +89,7 @@ var tables = []table{
 		cols(integer, "day", "role"), cols(blob, "ip"), cols(text, "class", "malware"), cols(blob, "peer"),
 		cols(text, "feed", "peer_cc", "cc"), cols(integer, "asn", "flags", "events"), cols(text, "as_name"))},
 	{name: "feed_days", order: "day, feed, ipdb_id", cols: join(
-		cols(integer, "day"), cols(text, "feed"), cols(integer, "ipdb_id", "incidents", "observations"))},
+		cols(integer, "day"), cols(text, "feed"), cols(integer, "ipdb_id", "incidents", "observations", "max_tlp"))},
 	{name: "list_entries", order: "kind, lo, hi, valid_from", cols: join(
 		cols(integer, "kind"), cols(blob, "lo", "hi"), cols(integer, "valid_from", "valid_to"), cols(text, "source"))},
 	{name: "list_snapshot", order: "id", cols: join(cols(integer, "id"), cols(blob, "data"))},

@@ -217,4 +217,5 @@ type CaseStore interface {
 	Casework
 	Accounts
 	Searcher
+	Markings
 }

@@ -170,11 +170,12 @@ ON CONFLICT (day, role, ip, class, malware, peer, feed) DO UPDATE SET
 	events = facts.events + excluded.events,
 	flags = facts.flags | excluded.flags`
 
-const upsertFeedDays = `INSERT INTO feed_days (day, feed, ipdb_id, incidents, observations)
-SELECT d, f, $3, i, o FROM unnest($1::integer[], $2::text[], $4::bigint[], $5::bigint[]) AS u(d, f, i, o)
+const upsertFeedDays = `INSERT INTO feed_days (day, feed, ipdb_id, incidents, observations, max_tlp)
+SELECT d, f, $3, i, o, t FROM unnest($1::integer[], $2::text[], $4::bigint[], $5::bigint[], $6::smallint[]) AS u(d, f, i, o, t)
 ON CONFLICT (day, feed, ipdb_id) DO UPDATE SET
 	incidents = feed_days.incidents + excluded.incidents,
-	observations = feed_days.observations + excluded.observations`
+	observations = feed_days.observations + excluded.observations,
+	max_tlp = GREATEST(feed_days.max_tlp, excluded.max_tlp)`
 
 const insertRejections = `INSERT INTO rejections (ingest_id, line, reason, key)
 SELECT $1, l, r, k FROM unnest($2::bigint[], $3::text[], $4::bytea[]) AS u(l, r, k)
@@ -289,8 +290,8 @@ func (s *Store) writeBatch(ctx context.Context, b *store.Batch, res *store.Batch
 	if len(facts) > 0 {
 		q.Queue(upsertFacts, factColumns(facts)...)
 	}
-	if days, feeds, inc, obs := feedDays(b, res.New); len(days) > 0 {
-		q.Queue(upsertFeedDays, days, feeds, b.IPDB, inc, obs)
+	if days, feeds, inc, obs, tlps := feedDays(b, res.New); len(days) > 0 {
+		q.Queue(upsertFeedDays, days, feeds, b.IPDB, inc, obs, tlps)
 	}
 	res.Counts = store.BatchCounts(b, res.New)
 	if b.IngestID != 0 {
@@ -418,41 +419,17 @@ func factColumns(facts []store.Fact) []any {
 
 // feedDays counts the batch's new events per day and feed, in (day, feed)
 // order so concurrent batches update shared rows in one order.
-func feedDays(b *store.Batch, isNew []bool) (days []int32, feeds []string, incidents, observations []int64) {
-	type dayFeed struct {
-		day  int32
-		feed string
-	}
-	counts := map[dayFeed]*[2]int64{}
-	for i, n := range isNew {
-		if !n {
-			continue
-		}
-		e := &b.Events[i]
-		k := dayFeed{store.DayOf(e.Time()), e.Feed.Name}
-		c := counts[k]
-		if c == nil {
-			c = new([2]int64)
-			counts[k] = c
-		}
-		if e.Kind == event.Incident {
-			c[0]++
-		} else {
-			c[1]++
-		}
-	}
-	keys := make([]dayFeed, 0, len(counts))
-	for k := range counts {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b dayFeed) int {
-		return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.feed, b.feed))
+func feedDays(b *store.Batch, isNew []bool) (days []int32, feeds []string, incidents, observations []int64, tlps []int16) {
+	counts, keys := store.CountFeedDays(b, isNew)
+	slices.SortFunc(keys, func(a, b store.DayFeed) int {
+		return cmp.Or(cmp.Compare(a.Day, b.Day), cmp.Compare(a.Feed, b.Feed))
 	})
 	for _, k := range keys {
 		c := counts[k]
-		days, feeds, incidents, observations = append(days, k.day), append(feeds, k.feed), append(incidents, c[0]), append(observations, c[1])
+		days, feeds = append(days, k.Day), append(feeds, k.Feed)
+		incidents, observations, tlps = append(incidents, c.Incidents), append(observations, c.Observations), append(tlps, int16(c.MaxTLP))
 	}
-	return days, feeds, incidents, observations
+	return days, feeds, incidents, observations, tlps
 }
 
 // EventByKey implements store.Reader.

@@ -317,4 +317,14 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_user ON sessions(user_name);
 CREATE INDEX sessions_expires ON sessions(expires);
 `,
+	// 8: the strictest TLP among each day's events per feed (see the
+	// SQLite schema), filled for existing rows from one pass over events.
+	`
+ALTER TABLE feed_days ADD COLUMN max_tlp smallint NOT NULL DEFAULT 0;
+UPDATE feed_days f SET max_tlp = t.tlp FROM (
+	SELECT e.time / 86400000000 AS day, e.feed AS feed, COALESCE(i.ipdb_id, 0) AS ipdb_id, MAX(e.tlp) AS tlp
+	FROM events e LEFT JOIN ingests i ON i.id = e.ingest_id
+	GROUP BY 1, 2, 3) t
+WHERE t.day = f.day AND t.feed = f.feed AND t.ipdb_id = f.ipdb_id;
+`,
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/concord-cert/concord/internal/event"
 	"github.com/concord-cert/concord/internal/store"
 )
 
@@ -123,4 +124,14 @@ func (sc scanner) EventsByKey(ctx context.Context, keys []store.Key) ([]store.St
 // FactsOfIP implements store.EventScanner.
 func (sc scanner) FactsOfIP(ctx context.Context, ip netip.Addr, from, to int32) ([]store.Fact, error) {
 	return sc.s.FactsOfIP(ctx, ip, from, to)
+}
+
+// StrictestTLP implements store.Markings from the per-day feed counts.
+func (s *Store) StrictestTLP(ctx context.Context, from, to int32) (event.TLP, bool, error) {
+	var t, n int64
+	err := s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(max_tlp), 0), COUNT(*) FROM feed_days WHERE day BETWEEN $1 AND $2`, from, to).Scan(&t, &n)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: read markings: %w", err)
+	}
+	return event.TLP(t), n > 0, nil
 }

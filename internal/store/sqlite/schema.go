@@ -297,4 +297,19 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_user ON sessions(user_name);
 CREATE INDEX sessions_expires ON sessions(expires);
 `,
+	// 8: the strictest TLP among each day's events per feed, so that the
+	// marking a report inherits (DESIGN.md: derived data carries the
+	// strictest marking of its inputs) is read without scanning events.
+	// Existing rows get theirs from one pass over the events.
+	`
+ALTER TABLE feed_days ADD COLUMN max_tlp INTEGER NOT NULL DEFAULT 0;
+CREATE TEMP TABLE feed_day_tlp AS
+	SELECT e.time / 86400000000 AS day, e.feed AS feed, COALESCE(i.ipdb_id, 0) AS ipdb_id, MAX(e.tlp) AS tlp
+	FROM events e LEFT JOIN ingests i ON i.id = e.ingest_id
+	GROUP BY 1, 2, 3;
+CREATE INDEX temp.feed_day_tlp_key ON feed_day_tlp(day, feed, ipdb_id);
+UPDATE feed_days SET max_tlp = COALESCE((SELECT t.tlp FROM feed_day_tlp t
+	WHERE t.day = feed_days.day AND t.feed = feed_days.feed AND t.ipdb_id = feed_days.ipdb_id), 0);
+DROP TABLE temp.feed_day_tlp;
+`,
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/concord-cert/concord/internal/event"
 	"github.com/concord-cert/concord/internal/store"
 )
 
@@ -144,4 +145,14 @@ func (s *Store) IngestRuns(ctx context.Context, limit int) ([]store.IngestRun, e
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// StrictestTLP implements store.Markings from the per-day feed counts.
+func (s *Store) StrictestTLP(ctx context.Context, from, to int32) (event.TLP, bool, error) {
+	var t, n int64
+	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(max_tlp), 0), COUNT(*) FROM feed_days WHERE day BETWEEN ? AND ?`, from, to).Scan(&t, &n)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: read markings: %w", err)
+	}
+	return event.TLP(t), n > 0, nil
 }

@@ -270,37 +270,16 @@ func writeBatch(ctx context.Context, dc driver.ConnPrepareContext, b *store.Batc
 	})
 }
 
-// writeFeedDays adds the batch's new events to the per-day feed counts.
+// writeFeedDays adds the batch's new events to the per-day feed counts
+// and raises each day's strictest marking.
 func writeFeedDays(ctx context.Context, dc driver.ConnPrepareContext, b *store.Batch, isNew []bool) error {
-	type dayFeed struct {
-		day  int32
-		feed string
-	}
-	counts := map[dayFeed]*[2]int64{}
-	var order []dayFeed
-	for i, n := range isNew {
-		if !n {
-			continue
-		}
-		e := &b.Events[i]
-		k := dayFeed{store.DayOf(e.Time()), e.Feed.Name}
-		c := counts[k]
-		if c == nil {
-			c = new([2]int64)
-			counts[k] = c
-			order = append(order, k)
-		}
-		if e.Kind == event.Incident {
-			c[0]++
-		} else {
-			c[1]++
-		}
-	}
-	return execEach(ctx, dc, `INSERT INTO feed_days(day, feed, ipdb_id, incidents, observations) VALUES (?,?,?,?,?)
+	counts, order := store.CountFeedDays(b, isNew)
+	return execEach(ctx, dc, `INSERT INTO feed_days(day, feed, ipdb_id, incidents, observations, max_tlp) VALUES (?,?,?,?,?,?)
 		ON CONFLICT (day, feed, ipdb_id) DO UPDATE SET incidents = feed_days.incidents + excluded.incidents,
-		observations = feed_days.observations + excluded.observations`, order, func(k dayFeed) []driver.Value {
+		observations = feed_days.observations + excluded.observations,
+		max_tlp = max(feed_days.max_tlp, excluded.max_tlp)`, order, func(k store.DayFeed) []driver.Value {
 		c := counts[k]
-		return []driver.Value{int64(k.day), k.feed, b.IPDB, c[0], c[1]}
+		return []driver.Value{int64(k.Day), k.Feed, b.IPDB, c.Incidents, c.Observations, int64(c.MaxTLP)}
 	})
 }
 

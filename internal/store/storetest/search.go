@@ -20,6 +20,7 @@ import (
 type SearchStore interface {
 	store.Store
 	store.Searcher
+	store.Markings
 }
 
 // RunSearch runs the conformance tests of event search and the list of
@@ -33,6 +34,7 @@ func RunSearch(t *testing.T, open func(t *testing.T) SearchStore) {
 		{"PagesNeitherSkipNorRepeat", testSearchPaging},
 		{"ABudgetCutsPagesShortButLosesNothing", testSearchPartial},
 		{"IngestRunsNewestFirst", testIngestRuns},
+		{"StrictestTLPOfTheDays", testStrictestTLP},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -398,5 +400,41 @@ func testIngestRuns(t *testing.T, s SearchStore) {
 	}
 	if all, _ := s.IngestRuns(ctx, 100); len(all) != 3 {
 		t.Errorf("%d runs, want 3", len(all))
+	}
+}
+
+// testStrictestTLP checks that the marking of a period is the strictest
+// among its events, day by day, read without the events; and that a
+// duplicate does not count twice nor an empty period at all.
+func testStrictestTLP(t *testing.T, s SearchStore) {
+	ctx := context.Background()
+	if _, found, err := s.StrictestTLP(ctx, 0, 1<<30); err != nil || found {
+		t.Fatalf("empty store: found=%v err=%v", found, err)
+	}
+	corpus := storedCorpus(t, s)
+	want := map[int32]event.TLP{}
+	for _, se := range corpus {
+		d := store.DayOf(se.Event.Time())
+		want[d] = want[d].Stricter(se.Event.TLP)
+	}
+	// Writing the corpus again stores nothing new and changes no marking.
+	b := batchOf(searchCorpus()...)
+	write(t, s, b)
+	for day, w := range want {
+		got, found, err := s.StrictestTLP(ctx, day, day)
+		if err != nil || !found || got != w {
+			t.Errorf("day %d: StrictestTLP = %v, %v, %v; want %v", day, got, found, err, w)
+		}
+	}
+	// A day of only GREEN events: the time-less records, read on one day.
+	green := event.Event{TimeObservation: t0.Add(900 * time.Hour), Feed: event.Feed{Name: "x"},
+		Source: event.Endpoint{IP: netip.AddrFrom4([4]byte{192, 0, 2, 1})}, TLP: event.TLPGreen, Kind: event.Observation}
+	write(t, s, batchOf(green))
+	day := store.DayOf(green.Time())
+	if got, found, err := s.StrictestTLP(ctx, day, day); err != nil || !found || got != event.TLPGreen {
+		t.Errorf("a GREEN day: %v, %v, %v", got, found, err)
+	}
+	if _, found, err := s.StrictestTLP(ctx, day+1, day+30); err != nil || found {
+		t.Errorf("days with no events: found=%v err=%v", found, err)
 	}
 }
