@@ -2,11 +2,9 @@ package cli
 
 import (
 	"context"
-	"encoding/hex"
-	"errors"
 	"fmt"
 
-	"github.com/concord-cert/concord/internal/audit"
+	"github.com/concord-cert/concord/internal/node"
 )
 
 func runAudit(ctx context.Context, e *env, args []string) int {
@@ -24,50 +22,18 @@ func (e *env) auditVerify(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	return e.withCoop(ctx, cf, func(c *coop) int {
-		head, err := c.st.AuditHead(ctx)
+		res, err := node.VerifyAudit(ctx, c.st)
 		if err != nil {
 			return e.fail(exitFailure, "%v", err)
 		}
-		// Stream the log through the checker without holding it: a producer
-		// goroutine feeds entries one at a time.
-		entries := make(chan audit.Entry, 256)
-		scanErr := make(chan error, 1)
-		go func() {
-			defer close(entries)
-			scanErr <- c.st.EachAudit(ctx, func(x audit.Entry) error {
-				select {
-				case entries <- x:
-					return nil
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			})
-		}()
-		n, verr := audit.VerifyAgainst(head, func() (audit.Entry, bool, error) {
-			x, ok := <-entries
-			return x, ok, nil
-		})
-		for range entries {
-		}
-		if err := <-scanErr; err != nil {
-			return e.fail(exitFailure, "%v", err)
-		}
-		out := map[string]any{"intact": verr == nil, "entries": n, "head": head.Seq, "head_hash": hex.EncodeToString(head.Hash[:])}
-		var broken *audit.BrokenError
-		if errors.As(verr, &broken) {
-			out["first_bad_entry"] = broken.Seq
-			out["reason"] = broken.Reason
-		} else if verr != nil {
-			return e.fail(exitFailure, "%v", verr)
-		}
-		code := e.result(*cf.asJSON, out, func() {
-			if verr == nil {
-				fmt.Fprintf(e.stdout, "audit log intact: %d entries, chain verified to the recorded head\n", n)
+		code := e.result(*cf.asJSON, res, func() {
+			if res.Intact {
+				fmt.Fprintf(e.stdout, "audit log intact: %d entries, chain verified to the recorded head\n", res.Entries)
 				return
 			}
-			fmt.Fprintf(e.stdout, "audit log BROKEN: %v\n", verr)
+			fmt.Fprintf(e.stdout, "audit log BROKEN: %v\n", res.Broken)
 		})
-		if verr != nil {
+		if !res.Intact {
 			return exitFailure
 		}
 		return code

@@ -49,6 +49,8 @@ func commands() []command {
 		{"evidence", "keep files as evidence: add, verify, export, custody, hold", runEvidence},
 		{"request", "requests for assistance: create, move, list, show, export and import signed packages", runRequest},
 		{"agency", "this node's agency and its partners, with their signing keys", runAgency},
+		{"user", "staff accounts of the web interface: add, list, reset a password, disable, enable", runUser},
+		{"token", "API tokens for scripts: create (shown once), list, revoke", runToken},
 		{"audit", "verify the hash-chained audit log", runAudit},
 		{"lists", "import relay and hosting lists (tor, proxy, vpn, hosting, sinkhole)", runLists},
 		{"ipdb", "show or replace the IP-to-country and IP-to-AS database", runIPDB},

@@ -1,16 +1,12 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/concord-cert/concord/internal/casework"
-	"github.com/concord-cert/concord/internal/event"
-	"github.com/concord-cert/concord/internal/store"
+	"github.com/concord-cert/concord/internal/node"
 )
 
 // maxVictimReport bounds a report's JSON; evidence files go to the vault.
@@ -35,13 +31,10 @@ func (e *env) victimSubmit(ctx context.Context, args []string) int {
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
-	var r casework.VictimReport
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
+	r, err := node.DecodeVictimReport(data)
+	if err != nil {
 		return e.fail(exitUsage, "%s: %v", files[0], err)
 	}
-	r.Normalize()
 	if problems := r.Validate(); len(problems) > 0 {
 		if *cf.asJSON {
 			e.printJSON(map[string]any{"problems": problems})
@@ -49,14 +42,9 @@ func (e *env) victimSubmit(ctx context.Context, args []string) int {
 		}
 		return e.fail(exitUsage, "%s: the report is not complete:\n  %s", files[0], strings.Join(problems, "\n  "))
 	}
-	body, err := json.Marshal(&r)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
 	return e.withCoop(ctx, cf, func(c *coop) int {
-		at := now()
-		rep := store.VictimReport{Reference: casework.NewReference(at, rand.Reader), Received: at, Status: string(casework.VictimReceived), TLP: event.TLPAmber, Body: body}
-		if err := c.change(ctx, func(tx store.CaseTx) error { return tx.AddVictimReport(rep) }); err != nil {
+		rep, err := node.FileVictimReport(ctx, c.st, c.actor, &r, now())
+		if err != nil {
 			return e.storeError(err)
 		}
 		warnings := r.Warnings()
@@ -90,10 +78,9 @@ func (e *env) victimStatus(ctx context.Context, args []string) int {
 		}
 		// A victim learns the status of the report and nothing else: not the
 		// case, not the requests, not who works on it.
-		desc := casework.VictimStatus(rep.Status).Description()
-		out := map[string]any{"reference": rep.Reference, "status": rep.Status, "description": desc, "updated": rep.StatusChanged.Format("2006-01-02")}
+		out := node.VictimStatusOf(rep)
 		return e.result(*cf.asJSON, out, func() {
-			fmt.Fprintf(e.stdout, "%s: %s — %s (since %s)\n", rep.Reference, rep.Status, desc, rep.StatusChanged.Format("2006-01-02"))
+			fmt.Fprintf(e.stdout, "%s: %s — %s (since %s)\n", out.Reference, out.Status, out.Description, out.Updated)
 		})
 	})
 }
