@@ -54,6 +54,7 @@ func Register(s *web.Server) error {
 		vault:   v,
 		staging: filepath.Join(s.Cfg.Data, "incoming"),
 	}
+	removeStale(h.staging, time.Now())
 	for _, rt := range []web.Route{
 		{Method: "GET", Path: "/report", Summary: "The victim's report form", Handler: h.form},
 		{Method: "POST", Path: "/report", Summary: "File a victim report from the form, with up to 5 files", Handler: h.submit, MaxBody: maxBody},

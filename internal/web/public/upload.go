@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/concord-cert/concord/internal/node"
@@ -177,6 +178,21 @@ func (s *submission) stage(part *multipart.Part, dir string) error {
 	up.Size = size
 	s.files = append(s.files, up)
 	return nil
+}
+
+// removeStale deletes staged files older than an hour: what a request cut
+// short by a crash left behind. Younger ones may belong to a request in
+// flight in another process sharing the data directory.
+func removeStale(dir string, now time.Time) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && now.Sub(info.ModTime()) > time.Hour {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // keep moves the staged files into the vault and returns them as the
