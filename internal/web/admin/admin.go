@@ -34,7 +34,7 @@ func Register(s *web.Server) error {
 		{Method: "GET", Path: "/admin/users", Action: auth.ManageUsers, Summary: "Staff accounts, and the form to add one", Handler: h.users},
 		{Method: "POST", Path: "/admin/users", Action: auth.ManageUsers, Summary: "Add a staff account; shows its one-time password once", Handler: h.createUser},
 		{Method: "GET", Path: "/admin/users/{name}", Action: auth.ManageUsers, Summary: "A staff account and the form to change it", Handler: h.user},
-		{Method: "POST", Path: "/admin/users/{name}", Action: auth.ManageUsers, Summary: "Change a staff account's name, agency, roles and clearance", Handler: h.updateUser},
+		{Method: "POST", Path: "/admin/users/{name}", Action: auth.ManageUsers, Summary: "Change a staff account's full name, agency, roles and clearance", Handler: h.updateUser},
 		{Method: "POST", Path: "/admin/users/{name}/disable", Action: auth.ManageUsers, Summary: "Disable a staff account and end its sessions", Handler: h.disableUser},
 		{Method: "POST", Path: "/admin/users/{name}/enable", Action: auth.ManageUsers, Summary: "Enable a staff account", Handler: h.enableUser},
 		{Method: "POST", Path: "/admin/users/{name}/password", Action: auth.ManageUsers, Summary: "Reset a password: a one-time password shown once, sessions ended", Handler: h.resetPassword},
