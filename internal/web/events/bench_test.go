@@ -138,3 +138,37 @@ func BenchmarkEventSearch(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReportUncached measures what a report costs when it is not
+// cached: each request names another home country, so each computes.
+func BenchmarkReportUncached(b *testing.B) {
+	env := benchEnv(b)
+	c := env.Login("analyst")
+	i := 0
+	for b.Loop() {
+		home := string(rune('A'+i/26%26)) + string(rune('A'+i%26))
+		i++
+		path := "/api/v1/reports?from=2024-02-11&to=2024-03-12&home=" + home
+		if code, body := c.Get(path); code != http.StatusOK {
+			b.Fatalf("GET %s: %d\n%.300s", path, code, body)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/report")
+}
+
+// BenchmarkIPPage measures an address page: the IP database, the facts of
+// two years with their marking, the recent events in each role.
+func BenchmarkIPPage(b *testing.B) {
+	env := benchEnv(b)
+	c := env.Login("analyst")
+	for _, ip := range []string{"10.0.0.70", "203.0.113.7"} {
+		b.Run(ip, func(b *testing.B) {
+			for b.Loop() {
+				if code, body := c.Get("/ip/" + ip); code != http.StatusOK {
+					b.Fatalf("GET /ip/%s: %d\n%.300s", ip, code, body)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/page")
+		})
+	}
+}

@@ -32,10 +32,13 @@ type area struct {
 	s       *web.Server
 	pages   web.Pages
 	reports *reportCache
-	lookup  atomic.Pointer[enrich.Enricher]
-	geoName atomic.Pointer[string]
-	ingests *ingester
-	ctx     context.Context
+	// lookupSess is read and refreshed by loadLookup alone; pages use
+	// the Enricher and name it publishes.
+	lookupSess *node.Session
+	lookup     atomic.Pointer[enrich.Enricher]
+	geoName    atomic.Pointer[string]
+	ingests    *ingester
+	ctx        context.Context
 }
 
 // Register adds the dashboard, report, event, address and ingest pages
@@ -44,7 +47,7 @@ type area struct {
 // the dashboard's report in the background so the first visit is fast.
 func Register(s *web.Server) error {
 	ctx, cancel := context.WithCancel(context.Background())
-	a := &area{s: s, ctx: ctx}
+	a := &area{s: s, ctx: ctx, lookupSess: &node.Session{St: s.Store}}
 	a.pages = s.MustParsePages(templates, "templates/*.tmpl")
 	a.reports = newReportCache(s.Store, s.Cfg.Now, reportTTL)
 	if err := a.loadLookup(ctx); err != nil {
@@ -109,17 +112,14 @@ func serveStylesheet(c *web.Ctx) error {
 }
 
 // loadLookup opens the active IP database and indexes the relay lists for
-// address pages; background reloads the lists now and then.
+// address pages; background refreshes them now and then, decoding the IP
+// database again only when another one became active.
 func (a *area) loadLookup(ctx context.Context) error {
-	ls := &node.Session{St: a.s.Store}
-	if err := ls.LoadGeo(ctx); err != nil {
+	if err := a.lookupSess.Refresh(ctx); err != nil {
 		return err
 	}
-	if err := ls.LoadLists(ctx, time.Time{}, time.Time{}); err != nil {
-		return err
-	}
-	a.lookup.Store(enrich.New(ls.Geo, ls.Lists))
-	name := ls.Geo.ID()
+	a.lookup.Store(enrich.New(a.lookupSess.Geo, a.lookupSess.Lists))
+	name := a.lookupSess.Geo.ID()
 	a.geoName.Store(&name)
 	return nil
 }

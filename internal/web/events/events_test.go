@@ -612,3 +612,47 @@ func TestUnsafeRequestsNeedTheCSRFToken(t *testing.T) {
 		t.Errorf("refused uploads stored %d events (%v)", len(page.Events), err)
 	}
 }
+
+func TestRequestsDueSoonFollowClearanceAndRole(t *testing.T) {
+	env := webtest.New(t, events.Register)
+	now := time.Now().UTC()
+	ids := map[event.TLP]int64{}
+	err := env.Store.Change(context.Background(), "test", func(tx store.CaseTx) error {
+		for i, tlp := range []event.TLP{event.TLPGreen, event.TLPAmber} {
+			id, err := tx.CreateRequest(store.Request{Direction: store.Outgoing, Type: "preservation", From: webtest.Self, To: webtest.Partner,
+				Status: "submitted", Fields: []byte(`{}`), TLP: tlp, Created: now, Submitted: now, Due: now.Add(time.Duration(10+i) * time.Hour), Updated: now})
+			if err != nil {
+				return err
+			}
+			ids[tlp] = id
+		}
+		// Due in a week: not listed.
+		_, err := tx.CreateRequest(store.Request{Direction: store.Outgoing, Type: "preservation", From: webtest.Self, To: webtest.Partner,
+			Status: "submitted", Fields: []byte(`{}`), TLP: event.TLPClear, Created: now, Submitted: now, Due: now.Add(7 * 24 * time.Hour), Updated: now})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for user, want := range map[string][]int64{
+		"analyst": {ids[event.TLPGreen], ids[event.TLPAmber]},
+		"liaison": {ids[event.TLPGreen], ids[event.TLPAmber]},
+		"green":   {ids[event.TLPGreen]},
+		"partner": {ids[event.TLPGreen]},
+		"viewer":  nil, // may not read requests
+	} {
+		var dash struct {
+			Requests []struct{ ID int64 } `json:"requests_due"`
+		}
+		if err := env.WithToken(user).GetJSON("/api/v1/dashboard", &dash); err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, r := range dash.Requests {
+			got = append(got, r.ID)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: requests due %v, want %v", user, got, want)
+		}
+	}
+}

@@ -264,7 +264,6 @@ type searchView struct {
 	Flags   []string
 	Roles   []string
 	Error   string
-	Asked   bool
 	Result  searchResult
 	// NextURL continues the search below this page.
 	NextURL string
@@ -292,7 +291,7 @@ var classOptions = func() []classOption {
 
 func (a *area) searchPage(c *web.Ctx) error {
 	f := readSearchForm(c.R.URL.Query())
-	v := searchView{Form: f, Classes: classOptions, Flags: flagNames, Roles: roleNames, Asked: len(c.R.URL.Query()) > 0}
+	v := searchView{Form: f, Classes: classOptions, Flags: flagNames, Roles: roleNames}
 	q, err := f.query()
 	if err != nil {
 		v.Error = err.Error()
