@@ -208,7 +208,11 @@ type obsRow struct {
 // evRow is one evidence item of the form.
 type evRow struct {
 	ID, Class, Summary, Reliability, Credibility, Relevance, Events string
-	Errs                                                            map[string]string
+	// Ratings are the analyst's ratings of the item against hypotheses,
+	// "actor-in-DE=C, relay-in-DE=I": an item without any counts for
+	// nothing.
+	Ratings string
+	Errs    map[string]string
 }
 
 // assessForm is the assessment form.
@@ -368,7 +372,8 @@ func readAssessForm(c *web.Ctx) (assessForm, error) {
 			break
 		}
 		row := evRow{ID: strings.TrimSpace(v.Get(p + "id")), Class: v.Get(p + "class"), Summary: strings.TrimSpace(v.Get(p + "summary")),
-			Reliability: v.Get(p + "reliability"), Credibility: v.Get(p + "credibility"), Relevance: v.Get(p + "relevance"), Events: strings.TrimSpace(v.Get(p + "events"))}
+			Reliability: v.Get(p + "reliability"), Credibility: v.Get(p + "credibility"), Relevance: v.Get(p + "relevance"), Events: strings.TrimSpace(v.Get(p + "events")),
+			Ratings: strings.TrimSpace(v.Get(p + "ratings"))}
 		if row.Summary != "" {
 			f.Ev = append(f.Ev, row)
 		}
@@ -416,6 +421,7 @@ func (f *assessForm) input(c *web.Ctx) ([]byte, error) {
 		obs = append(obs, m)
 	}
 	evs := []map[string]any{}
+	ratings := map[string]map[string]string{}
 	for i, e := range f.Ev {
 		if e.ID == "" {
 			e.ID = "e" + strconv.Itoa(i+1)
@@ -428,10 +434,35 @@ func (f *assessForm) input(c *web.Ctx) ([]byte, error) {
 		if e.Events != "" {
 			m["events"] = strings.Fields(strings.ReplaceAll(e.Events, ",", " "))
 		}
+		if e.Ratings != "" {
+			row, err := parseRatings(e.Ratings)
+			if err != nil {
+				f.Ev[i].Errs = map[string]string{"ratings": err.Error()}
+				return nil, errBadRows
+			}
+			ratings[e.ID] = row
+		}
 		evs = append(evs, m)
 	}
 	doc["observations"], doc["evidence"] = obs, evs
+	if len(ratings) > 0 {
+		doc["ratings"] = ratings
+	}
 	return json.Marshal(doc)
+}
+
+// parseRatings reads "actor-in-DE=C, relay-in-DE=I": hypothesis ids with
+// their ratings (checked by the assessment's own parser).
+func parseRatings(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == '\n' }) {
+		h, r, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || strings.TrimSpace(h) == "" || strings.TrimSpace(r) == "" {
+			return nil, fmt.Errorf("%q: write hypothesis=rating, e.g. actor-in-DE=C", strings.TrimSpace(part))
+		}
+		out[strings.TrimSpace(h)] = strings.TrimSpace(r)
+	}
+	return out, nil
 }
 
 // errBadRows says the rows carry their own errors.
@@ -455,6 +486,14 @@ func (f *assessForm) placeErrors(err error) []string {
 			}
 		}
 		_, field, _ := strings.Cut(where, "].")
+		if rest, ok := strings.CutPrefix(where, "ratings."); ok {
+			eid, _, _ := strings.Cut(rest, ".")
+			for j := range f.Ev {
+				if f.Ev[j].ID == eid {
+					list, i, field = "e", j, "ratings"
+				}
+			}
+		}
 		switch {
 		case list == "o" && i < len(f.Obs):
 			if f.Obs[i].Errs == nil {

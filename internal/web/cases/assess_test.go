@@ -97,7 +97,23 @@ func TestAssessFormErrorsAndStandaloneResult(t *testing.T) {
 	form.Set("o.0.ip", observedIP)
 	form.Set("o.0.port", "40112")
 	form.Del("o.1.ip")
+	// An analyst's item with its grade and ratings against the generated
+	// hypotheses; a rating that does not parse is shown on its row.
+	for k, v := range map[string]string{"e.0.class": "ttps", "e.0.summary": "working hours of Central Europe", "e.0.reliability": "B", "e.0.credibility": "2", "e.0.relevance": "high", "e.0.ratings": "actor-in-DE C"} {
+		form.Set(k, v)
+	}
+	if status, body := c.PostForm("/assess", form); status != http.StatusBadRequest || !strings.Contains(body, "write hypothesis=rating") {
+		t.Errorf("a bad rating: %d", status)
+	}
+	form.Set("e.0.ratings", "actor-in-DE=C, relay-in-DE=I, nobody=C")
+	if status, body := c.PostForm("/assess", form); status != http.StatusBadRequest || !strings.Contains(body, "nobody") {
+		t.Errorf("a rating of an unknown hypothesis: %d", status)
+	}
+	form.Set("e.0.ratings", "actor-in-DE=C, relay-in-DE=I")
 	status, body = c.PostForm("/assess", form)
+	if strings.Contains(body, "e1 is not rated") {
+		t.Errorf("the rated item counts for nothing:\n%s", body)
+	}
 	if status != http.StatusOK || !strings.Contains(body, "ACH matrix") || !strings.Contains(body, "Open as a standalone page") || strings.Contains(body, "Turn into a request") {
 		t.Fatalf("an assessment not kept: %d\n%s", status, body)
 	}

@@ -144,6 +144,8 @@ type noteView struct {
 type itemRow struct {
 	store.CaseItem
 	Href string
+	// Label names an evidence record or a request better than its id.
+	Label string
 }
 
 // timelineEntry is one thing that happened in a case.
@@ -178,6 +180,31 @@ func loadCase(c *web.Ctx, id int64) (*caseDetail, error) {
 		e.Label = e.TLP.String()
 		tl = append(tl, e)
 	}
+	evs, err := c.S.Store.EvidenceList(ctx, cs.ID)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, ev := range evs {
+		if !may(ev.TLP) {
+			continue
+		}
+		names[strconv.FormatInt(ev.ID, 10)] = ev.Name
+		d.Evidence = append(d.Evidence, coop.ViewEvidence(ev))
+		d.evidence = append(d.evidence, ev)
+		custody, err := c.S.Store.Custody(ctx, ev.ID)
+		if err != nil {
+			return nil, err
+		}
+		href := "/evidence/" + strconv.FormatInt(ev.ID, 10)
+		for _, x := range custody {
+			what := "evidence " + ev.Name + ": " + x.Action
+			if x.Purpose != "" {
+				what += " (" + x.Purpose + ")"
+			}
+			add(timelineEntry{Time: x.Time, Kind: "custody", What: what, Actor: x.Actor, TLP: ev.TLP, Href: href})
+		}
+	}
 	for _, it := range items {
 		if !may(it.TLP) {
 			continue
@@ -198,7 +225,7 @@ func loadCase(c *web.Ctx, id int64) (*caseDetail, error) {
 		case "evidence-hash":
 			add(timelineEntry{Time: it.Added, Kind: "evidence-hash", What: "hash of " + it.Note + " received from a partner (the file stayed there)", TLP: it.TLP})
 		case "evidence":
-			row.Href = "/evidence/" + it.Ref
+			row.Href, row.Label = "/evidence/"+it.Ref, names[it.Ref]
 		case "request":
 			row.Href = "/requests/" + it.Ref
 			rid, _ := strconv.ParseInt(it.Ref, 10, 64)
@@ -206,6 +233,7 @@ func loadCase(c *web.Ctx, id int64) (*caseDetail, error) {
 			if err != nil || !may(r.TLP) {
 				continue
 			}
+			row.Label = it.Ref + ": " + r.Type + " to " + r.To
 			d.Requests = append(d.Requests, coop.ViewRequest(r, now))
 			d.requests = append(d.requests, viewRow(r, now))
 			h, err := c.S.Store.RequestHistory(ctx, r.ID)
@@ -222,29 +250,6 @@ func loadCase(c *web.Ctx, id int64) (*caseDetail, error) {
 			}
 		}
 		d.items = append(d.items, row)
-	}
-	evs, err := c.S.Store.EvidenceList(ctx, cs.ID)
-	if err != nil {
-		return nil, err
-	}
-	for _, ev := range evs {
-		if !may(ev.TLP) {
-			continue
-		}
-		d.Evidence = append(d.Evidence, coop.ViewEvidence(ev))
-		d.evidence = append(d.evidence, ev)
-		custody, err := c.S.Store.Custody(ctx, ev.ID)
-		if err != nil {
-			return nil, err
-		}
-		href := "/evidence/" + strconv.FormatInt(ev.ID, 10)
-		for _, x := range custody {
-			what := "evidence " + ev.Name + ": " + x.Action
-			if x.Purpose != "" {
-				what += " (" + x.Purpose + ")"
-			}
-			add(timelineEntry{Time: x.Time, Kind: "custody", What: what, Actor: x.Actor, TLP: ev.TLP, Href: href})
-		}
 	}
 	slices.SortStableFunc(tl, func(a, b timelineEntry) int { return a.Time.Compare(b.Time) })
 	d.Timeline = tl

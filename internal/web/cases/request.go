@@ -438,7 +438,7 @@ func (a *area) renderRequestForm(c *web.Ctx, status int, f requestForm, values m
 	}
 	p.TLPs = tlpOptions(c, c.Self(), tlp)
 	for _, fd := range casework.Fields(typ) {
-		ff := formField{Field: fd, Value: values[fd.Name], Error: fieldErrs[fd.Name], Multi: fd.Kind == casework.KindList || fd.Kind == casework.KindText}
+		ff := formField{Field: fd, Value: values[fd.Name], Error: fieldErrs[fd.Name], Multi: fd.Kind == casework.KindList || fd.Kind == casework.KindText && longFields[fd.Name]}
 		if fd.Kind == casework.KindBool {
 			ff.Checked = values[fd.Name] == "true" || values[fd.Name] == "on" || values[fd.Name] == "yes"
 		}
@@ -524,6 +524,11 @@ func fieldValues(v url.Values) map[string]string {
 	}
 	return out
 }
+
+// longFields are the text fields the form gives several lines.
+var longFields = map[string]bool{"offence": true, "subject": true, "facts": true, "data": true, "necessity": true, "assistance_sought": true,
+	"special_procedure": true, "purpose": true, "urgency": true, "dual_criminality": true, "emergency_justification": true,
+	"evidence_summary": true, "deadline_reason": true, "notes": true}
 
 // formFields turns the form's f.NAME values into the JSON values of the
 // request type's fields; a value that does not parse is kept as text, for
