@@ -9,8 +9,9 @@ import (
 	"strconv"
 	"text/tabwriter"
 
-	"github.com/concord-cert/concord/internal/event"
+	cooperation "github.com/concord-cert/concord/internal/coop"
 	"github.com/concord-cert/concord/internal/store"
+	"github.com/concord-cert/concord/internal/vault"
 )
 
 func runEvidence(ctx context.Context, e *env, args []string) int {
@@ -21,25 +22,6 @@ func runEvidence(ctx context.Context, e *env, args []string) int {
 		"custody": e.evidenceCustody,
 		"hold":    e.evidenceHold,
 	})
-}
-
-// evidenceView is an evidence record in `--json` output.
-type evidenceView struct {
-	ID          int64  `json:"id"`
-	Case        int64  `json:"case"`
-	SHA256      string `json:"sha256"`
-	Size        int64  `json:"size"`
-	Name        string `json:"name"`
-	Description string `json:"description,omitempty"`
-	TLP         string `json:"tlp"`
-	Acquired    string `json:"acquired"`
-	AcquiredBy  string `json:"acquired_by"`
-	LegalHold   bool   `json:"legal_hold"`
-}
-
-func viewEvidence(ev store.EvidenceRecord) evidenceView {
-	return evidenceView{ID: ev.ID, Case: ev.CaseID, SHA256: ev.SHA256, Size: ev.Size, Name: ev.Name, Description: ev.Description,
-		TLP: ev.TLP.String(), Acquired: ev.Acquired.Format("2006-01-02T15:04:05Z"), AcquiredBy: ev.AcquiredBy, LegalHold: ev.LegalHold}
 }
 
 func (e *env) evidenceAdd(ctx context.Context, args []string) int {
@@ -55,39 +37,17 @@ func (e *env) evidenceAdd(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	return e.withCoop(ctx, cf, func(c *coop) int {
-		cs, err := c.st.Case(ctx, *caseID)
+		ne := cooperation.NewEvidence{Name: filepath.Base(files[0]), Description: *desc, TLP: *tlpS, Purpose: *purpose}
+		rec, isNew, err := c.n.AddEvidence(ctx, *caseID, ne, func(v *vault.Vault) (vault.Object, error) { return v.PutFile(files[0]) })
 		if err != nil {
-			return e.storeError(err)
-		}
-		tlp := cs.TLP
-		if *tlpS != "" {
-			if tlp, err = event.ParseTLP(*tlpS); err != nil {
-				return e.fail(exitUsage, "--tlp: %v", err)
-			}
-		}
-		v, err := c.vault()
-		if err != nil {
-			return e.fail(exitFailure, "%v", err)
-		}
-		obj, err := v.PutFile(files[0])
-		if err != nil {
-			return e.fail(exitFailure, "%v", err)
-		}
-		rec := store.EvidenceRecord{CaseID: cs.ID, SHA256: obj.SHA256, Size: obj.Size, Name: filepath.Base(files[0]), Description: *desc, TLP: tlp, Acquired: now(), AcquiredBy: c.actor}
-		var isNew bool
-		if err := c.change(ctx, func(tx store.CaseTx) error {
-			var err error
-			rec, isNew, err = tx.AddEvidence(rec, *purpose)
-			return err
-		}); err != nil {
-			return e.storeError(err)
+			return e.coopError(*cf.asJSON, err)
 		}
 		out := map[string]any{"id": rec.ID, "sha256": rec.SHA256, "size": rec.Size, "new": isNew}
 		return e.result(*cf.asJSON, out, func() {
 			if isNew {
-				fmt.Fprintf(e.stdout, "evidence %d added to case %d: %s (%d bytes), sha256 %s\n", rec.ID, cs.ID, rec.Name, rec.Size, rec.SHA256)
+				fmt.Fprintf(e.stdout, "evidence %d added to case %d: %s (%d bytes), sha256 %s\n", rec.ID, rec.CaseID, rec.Name, rec.Size, rec.SHA256)
 			} else {
-				fmt.Fprintf(e.stdout, "case %d already holds this file as evidence %d (sha256 %s)\n", cs.ID, rec.ID, rec.SHA256)
+				fmt.Fprintf(e.stdout, "case %d already holds this file as evidence %d (sha256 %s)\n", rec.CaseID, rec.ID, rec.SHA256)
 			}
 		})
 	})
@@ -101,43 +61,16 @@ func (e *env) evidenceVerify(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	return e.withCoop(ctx, cf, func(c *coop) int {
-		recs, err := c.st.EvidenceList(ctx, *caseID)
+		checked, failed, err := c.n.VerifyEvidence(ctx, *caseID, 0)
 		if err != nil {
-			return e.storeError(err)
+			return e.coopError(*cf.asJSON, err)
 		}
-		v, err := c.vault()
-		if err != nil {
-			return e.fail(exitFailure, "%v", err)
-		}
-		type failure struct {
-			ID     int64  `json:"id"`
-			Case   int64  `json:"case"`
-			SHA256 string `json:"sha256"`
-			Error  string `json:"error"`
-		}
-		failed := []failure{}
-		at := now()
-		err = c.change(ctx, func(tx store.CaseTx) error {
-			for _, r := range recs {
-				if err := v.Verify(r.SHA256); err != nil {
-					failed = append(failed, failure{r.ID, r.CaseID, r.SHA256, err.Error()})
-					continue
-				}
-				if err := tx.AddCustody(store.CustodyEntry{EvidenceID: r.ID, Time: at, Action: "verified", Actor: c.actor, Purpose: "hash checked"}); err != nil {
-					return err
-				}
-			}
-			return tx.Record("evidence.verify-run", "vault", map[string]any{"case": *caseID, "checked": len(recs), "failed": len(failed)})
-		})
-		if err != nil {
-			return e.storeError(err)
-		}
-		out := map[string]any{"checked": len(recs), "failed": failed}
+		out := map[string]any{"checked": checked, "failed": failed}
 		code := e.result(*cf.asJSON, out, func() {
 			for _, f := range failed {
 				fmt.Fprintf(e.stdout, "FAILED evidence %d (case %d) %s: %s\n", f.ID, f.Case, f.SHA256, f.Error)
 			}
-			fmt.Fprintf(e.stdout, "%d evidence records checked, %d failed\n", len(recs), len(failed))
+			fmt.Fprintf(e.stdout, "%d evidence records checked, %d failed\n", checked, len(failed))
 		})
 		if code == exitOK && len(failed) > 0 {
 			return exitFailure
@@ -156,32 +89,18 @@ func (e *env) evidenceExport(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	return e.withCoop(ctx, cf, func(c *coop) int {
-		rec, err := c.st.Evidence(ctx, *id)
-		if err != nil {
-			return e.storeError(err)
-		}
-		v, err := c.vault()
-		if err != nil {
-			return e.fail(exitFailure, "%v", err)
-		}
 		tmp := *out + ".tmp"
 		f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 		if err != nil {
 			return e.fail(exitFailure, "%v", err)
 		}
-		if err := v.Export(rec.SHA256, f); err != nil {
-			f.Close()
-			os.Remove(tmp)
-			return e.fail(exitFailure, "evidence %d: %v", rec.ID, err)
+		rec, err := c.n.ExportEvidence(ctx, *id, f, *purpose)
+		if cerr := f.Close(); err == nil {
+			err = cerr
 		}
-		if err := f.Close(); err != nil {
-			return e.fail(exitFailure, "%v", err)
-		}
-		if err := c.change(ctx, func(tx store.CaseTx) error {
-			return tx.AddCustody(store.CustodyEntry{EvidenceID: rec.ID, Time: now(), Action: "exported", Actor: c.actor, Purpose: *purpose})
-		}); err != nil {
+		if err != nil {
 			os.Remove(tmp)
-			return e.storeError(err)
+			return e.coopError(*cf.asJSON, err)
 		}
 		if err := os.Rename(tmp, *out); err != nil {
 			return e.fail(exitFailure, "%v", err)
@@ -201,26 +120,12 @@ func (e *env) evidenceCustody(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	return e.withCoop(ctx, cf, func(c *coop) int {
-		rec, err := c.st.Evidence(ctx, *id)
+		rec, entries, err := c.n.Custody(ctx, *id)
 		if err != nil {
 			return e.storeError(err)
 		}
-		entries, err := c.st.Custody(ctx, rec.ID)
-		if err != nil {
-			return e.storeError(err)
-		}
-		type entry struct {
-			Seq     int64  `json:"seq"`
-			Time    string `json:"time"`
-			Action  string `json:"action"`
-			Actor   string `json:"actor"`
-			Purpose string `json:"purpose,omitempty"`
-		}
-		list := make([]entry, len(entries))
-		for i, x := range entries {
-			list[i] = entry{x.Seq, x.Time.Format("2006-01-02T15:04:05Z"), x.Action, x.Actor, x.Purpose}
-		}
-		return e.result(*cf.asJSON, map[string]any{"evidence": viewEvidence(rec), "custody": list}, func() {
+		list := cooperation.ViewCustody(entries)
+		return e.result(*cf.asJSON, map[string]any{"evidence": cooperation.ViewEvidence(rec), "custody": list}, func() {
 			fmt.Fprintf(e.stdout, "evidence %d: %s, sha256 %s\n", rec.ID, rec.Name, rec.SHA256)
 			w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 			for _, x := range list {
@@ -241,7 +146,7 @@ func (e *env) evidenceHold(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	return e.withCoop(ctx, cf, func(c *coop) int {
-		if err := c.change(ctx, func(tx store.CaseTx) error { return tx.SetLegalHold(*id, !*release, *reason, now()) }); err != nil {
+		if err := c.n.SetLegalHold(ctx, *id, !*release, *reason); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return e.fail(exitUsage, "no evidence %d", *id)
 			}
