@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,9 +13,11 @@ import (
 	"time"
 
 	"github.com/concord-cert/concord/internal/assess"
+	cooperation "github.com/concord-cert/concord/internal/coop"
 	"github.com/concord-cert/concord/internal/enrich"
 	"github.com/concord-cert/concord/internal/event"
 	"github.com/concord-cert/concord/internal/ipdb"
+	"github.com/concord-cert/concord/internal/node"
 	"github.com/concord-cert/concord/internal/store"
 )
 
@@ -109,10 +110,10 @@ func readLimited(stdin io.Reader, path string, limit int64) ([]byte, error) {
 // the embedded IP database alone — an assessment needs no setup.
 func (e *env) background(ctx context.Context, path string) (assess.Background, func(), error) {
 	if path == "" {
-		if _, err := os.Stat(e.cfg.DB); err == nil || isPostgres(e.cfg.DB) {
+		if _, err := os.Stat(e.cfg.DB); err == nil || node.IsPostgres(e.cfg.DB) {
 			path = e.cfg.DB
 		}
-	} else if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !isPostgres(path) {
+	} else if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !node.IsPostgres(path) {
 		return nil, nil, fmt.Errorf("--db %s: no such database; ingest into it first, or leave --db out to use the embedded IP database alone", path)
 	}
 	if path == "" {
@@ -120,70 +121,47 @@ func (e *env) background(ctx context.Context, path string) (assess.Background, f
 		if err != nil {
 			return nil, nil, err
 		}
-		return &background{geo: geo, en: enrich.New(geo, nil)}, func() {}, nil
+		return &cooperation.Background{Geo: geo, Enricher: enrich.New(geo, nil)}, func() {}, nil
 	}
-	s, err := openSession(ctx, path)
+	s, err := node.Open(ctx, path)
 	if err != nil {
 		return nil, nil, err
 	}
 	// Every list entry keeps its period, so loading them all lets each
 	// observation be judged at its own time.
-	if err := s.loadLists(ctx, time.Time{}, time.Time{}); err != nil {
-		s.close()
+	if err := s.LoadLists(ctx, time.Time{}, time.Time{}); err != nil {
+		s.Close()
 		return nil, nil, err
 	}
-	bg := &background{geo: s.geo, en: enrich.New(s.geo, s.lists), st: s.st, lists: s.listKinds, path: path}
-	return bg, func() { s.close() }, nil
+	bg := &cooperation.Background{Geo: s.Geo, Enricher: enrich.New(s.Geo, s.Lists), ListKinds: s.ListKinds, Store: s.St, Path: path}
+	return bg, func() { s.Close() }, nil
 }
 
-// background answers an assessment's questions from the IP database, the
-// relay lists and the store.
+// background is the assessment background as demo.go builds it, field by
+// field; it answers through cooperation.Background, which the other
+// commands use directly.
 type background struct {
 	geo   *ipdb.DB
 	en    *enrich.Enricher
-	st    store.Reader // nil when no database is open
+	st    store.Reader
 	lists map[string]int
 	path  string
 }
 
-func (b *background) Place(ip netip.Addr) assess.Place {
-	r := b.geo.Lookup(ip)
-	return assess.Place{CC: r.CC, ASN: r.ASN, ASName: r.ASName}
+func (b *background) shared() *cooperation.Background {
+	return &cooperation.Background{Geo: b.geo, Enricher: b.en, ListKinds: b.lists, Store: b.st, Path: b.path}
 }
 
-func (b *background) Flags(ip netip.Addr, t time.Time) event.Flags {
-	if t.IsZero() {
-		t = time.Now().UTC()
-	}
-	_, f := b.en.Lookup(ip, t)
-	return f
-}
+func (b *background) Place(ip netip.Addr) assess.Place { return b.shared().Place(ip) }
+
+func (b *background) Flags(ip netip.Addr, t time.Time) event.Flags { return b.shared().Flags(ip, t) }
 
 func (b *background) History(ctx context.Context, ip netip.Addr, from, to int32) ([]store.Fact, error) {
-	if b.st == nil {
-		return nil, nil
-	}
-	return b.st.FactsOfIP(ctx, ip, from, to)
+	return b.shared().History(ctx, ip, from, to)
 }
 
 func (b *background) EventTLP(ctx context.Context, key string) (event.TLP, bool, bool, error) {
-	if b.st == nil {
-		return 0, false, false, nil
-	}
-	raw, err := hex.DecodeString(key)
-	if err != nil || len(raw) != store.KeySize {
-		return 0, false, true, nil
-	}
-	ev, err := b.st.EventByKey(ctx, store.Key(raw))
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return 0, false, true, nil
-	case err != nil:
-		return 0, false, true, err
-	}
-	return ev.TLP, true, true, nil
+	return b.shared().EventTLP(ctx, key)
 }
 
-func (b *background) Consulted() assess.Sources {
-	return assess.Sources{IPDB: b.geo.ID(), Lists: b.lists, Store: b.path}
-}
+func (b *background) Consulted() assess.Sources { return b.shared().Consulted() }

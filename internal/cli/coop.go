@@ -13,17 +13,19 @@ import (
 	"strings"
 	"time"
 
+	cooperation "github.com/concord-cert/concord/internal/coop"
+	"github.com/concord-cert/concord/internal/node"
 	"github.com/concord-cert/concord/internal/store"
-	"github.com/concord-cert/concord/internal/vault"
 )
 
 // coop is what the cooperation commands work with: the database, the data
 // directory that holds the evidence vault and this agency's signing key,
-// and who is acting.
+// who is acting, and the cooperation workflow over them.
 type coop struct {
 	st    store.CaseStore
 	data  string
 	actor string
+	n     *cooperation.Node
 }
 
 // coopFlags are the flags every cooperation command takes.
@@ -50,7 +52,7 @@ func dataDir(db, flag string) string {
 	if v := os.Getenv("CONCORD_DATA"); v != "" {
 		return v
 	}
-	if isPostgres(db) {
+	if node.IsPostgres(db) {
 		// A server has no "beside": the vault must be named.
 		return ""
 	}
@@ -62,28 +64,16 @@ func (e *env) openCoop(ctx context.Context, f coopFlags) (*coop, error) {
 	if data == "" {
 		return nil, errors.New("with a PostgreSQL database, name the data directory for the evidence vault and keys with --data (or CONCORD_DATA)")
 	}
-	st, err := openStore(ctx, *f.db)
+	st, err := node.OpenStore(ctx, *f.db)
 	if err != nil {
 		return nil, err
 	}
-	return &coop{st: st, data: data, actor: actor()}, nil
+	c := &coop{st: st, data: data, actor: actor()}
+	c.n = &cooperation.Node{St: st, Data: data, Actor: c.actor, Deadlines: e.cfg.deadlines()}
+	return c, nil
 }
 
 func (c *coop) close() error { return c.st.Close() }
-
-func (c *coop) vault() (*vault.Vault, error) {
-	return vault.Open(filepath.Join(c.data, "vault"))
-}
-
-// keyPath is where an agency's own signing key lives.
-func (c *coop) keyPath(agency string) string {
-	return filepath.Join(c.data, "keys", agency+".key")
-}
-
-// change runs fn as one audited transaction.
-func (c *coop) change(ctx context.Context, fn func(tx store.CaseTx) error) error {
-	return c.st.Change(ctx, c.actor, fn)
-}
 
 // actor names who runs the command, for the audit log and the chain of
 // custody: CONCORD_ACTOR, else the operating-system user.
@@ -121,6 +111,22 @@ func (e *env) storeError(err error) int {
 		return e.fail(exitUsage, "%v", err)
 	}
 	return e.fail(exitFailure, "%v", err)
+}
+
+// coopError turns an error of the cooperation workflow into the exit code
+// and message a user needs: a problem with the command line or the action
+// is a usage error naming the flag, incomplete request fields are listed,
+// the rest is a store error.
+func (e *env) coopError(asJSON bool, err error) int {
+	var p *cooperation.Problem
+	var inc *cooperation.IncompleteError
+	switch {
+	case errors.As(err, &inc):
+		return e.fieldsProblem(asJSON, inc)
+	case errors.As(err, &p):
+		return e.fail(exitUsage, "%s", p.Flag())
+	}
+	return e.storeError(err)
 }
 
 // need fails with a usage error naming a missing flag.

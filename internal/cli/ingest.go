@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"runtime/debug"
@@ -17,6 +16,7 @@ import (
 	"github.com/concord-cert/concord/internal/event"
 	"github.com/concord-cert/concord/internal/feed"
 	"github.com/concord-cert/concord/internal/ingest"
+	"github.com/concord-cert/concord/internal/node"
 )
 
 // ingestCounts are the counters of `concord ingest --json`, per file and
@@ -109,12 +109,12 @@ func runIngest(ctx context.Context, e *env, args []string) int {
 	if *to != "" {
 		return e.publish(ctx, *to, files, *format, fo, *asJSON, *strict)
 	}
-	s, err := openSession(ctx, *db)
+	s, err := node.Open(ctx, *db)
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
-	defer s.close()
-	if err := s.loadLists(ctx, time.Time{}, time.Time{}); err != nil {
+	defer s.Close()
+	if err := s.LoadLists(ctx, time.Time{}, time.Time{}); err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
 	limitMemory()
@@ -122,7 +122,7 @@ func runIngest(ctx context.Context, e *env, args []string) int {
 	rep := newIngestReport()
 	code := exitOK
 	for _, path := range files {
-		res, err := ingestOne(ctx, e, s, path, ingest.Options{Format: *format, Feed: fo, IPDB: s.geoID}, !*asJSON)
+		res, err := ingestOne(ctx, e, s, path, ingest.Options{Format: *format, Feed: fo, IPDB: s.GeoID}, !*asJSON)
 		f := fileReport(res)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -158,35 +158,18 @@ func limitMemory() {
 
 // ingestOne opens and ingests one file (or stdin for "-"), showing a
 // progress bar when stderr is a terminal.
-func ingestOne(ctx context.Context, e *env, s *session, path string, opts ingest.Options, interactive bool) (ingest.Result, error) {
-	var r io.Reader
-	var size int64
-	if path == "-" {
-		r = e.stdin
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return ingest.Result{Path: path}, fmt.Errorf("%w: %v", ingest.ErrUnreadable, err)
-		}
-		defer f.Close()
-		if st, err := f.Stat(); err == nil {
-			if st.IsDir() {
-				return ingest.Result{Path: path}, fmt.Errorf("%w: %s is a directory", ingest.ErrUnreadable, path)
-			}
-			size = st.Size()
-		}
-		r = f
-	}
-	en, err := s.enricher(ctx)
+func ingestOne(ctx context.Context, e *env, s *node.Session, path string, opts ingest.Options, interactive bool) (ingest.Result, error) {
+	r, size, closeInput, err := node.OpenInput(path, e.stdin)
 	if err != nil {
 		return ingest.Result{Path: path}, err
 	}
+	defer closeInput()
 	prog := &ingest.Progress{}
 	stop := func() {}
 	if interactive && isTerminal(e.stderr) {
 		stop = e.showProgress(path, size, prog)
 	}
-	res, err := ingest.Run(ctx, s.st, en, path, r, opts, prog)
+	res, err := s.Ingest(ctx, node.Input{Name: path, R: r, Opts: opts, Progress: prog})
 	stop()
 	return res, err
 }

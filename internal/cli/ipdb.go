@@ -1,15 +1,14 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/concord-cert/concord/internal/ipdb"
+	"github.com/concord-cert/concord/internal/node"
 )
 
 func runIPDB(ctx context.Context, e *env, args []string) int {
@@ -24,20 +23,7 @@ func runIPDB(ctx context.Context, e *env, args []string) int {
 }
 
 // ipdbInfoJSON is `concord ipdb info --json`.
-type ipdbInfoJSON struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	Version     string `json:"version"`
-	Description string `json:"description"`
-	Attribution string `json:"attribution"`
-	Built       string `json:"built,omitempty"`
-	Ranges4     int    `json:"ranges_ipv4"`
-	Ranges6     int    `json:"ranges_ipv6"`
-	ASNs        int    `json:"asns"`
-	Country     bool   `json:"country"`
-	ASN         bool   `json:"asn"`
-	Source      string `json:"source"`
-}
+type ipdbInfoJSON = node.IPDBInfo
 
 func ipdbInfo(ctx context.Context, e *env, args []string) int {
 	fs := e.newFlags("ipdb info", "[--db PATH] [--json]")
@@ -49,13 +35,13 @@ func ipdbInfo(ctx context.Context, e *env, args []string) int {
 	var geo *ipdb.DB
 	source := "embedded in the concord binary"
 	if *db != "" {
-		s, err := openSession(ctx, *db)
+		s, err := node.Open(ctx, *db)
 		if err != nil {
 			return e.fail(exitFailure, "%v", err)
 		}
-		defer s.close()
-		geo = s.geo
-		if rec, err := s.st.ActiveIPDB(ctx); err == nil && rec.Data != nil {
+		defer s.Close()
+		geo = s.Geo
+		if rec, err := s.St.ActiveIPDB(ctx); err == nil && rec.Data != nil {
 			source = fmt.Sprintf("loaded into %s on %s", *db, rec.Loaded.Format(time.DateOnly))
 		}
 	} else {
@@ -64,12 +50,7 @@ func ipdbInfo(ctx context.Context, e *env, args []string) int {
 			return e.fail(exitFailure, "%v", err)
 		}
 	}
-	in := geo.Info()
-	out := ipdbInfoJSON{ID: geo.ID(), Name: in.Name, Version: in.Version, Description: in.Description, Attribution: in.Attribution,
-		Ranges4: in.Ranges4, Ranges6: in.Ranges6, ASNs: in.ASNs, Country: in.HasCountry, ASN: in.HasASN, Source: source}
-	if !in.Built.IsZero() {
-		out.Built = in.Built.UTC().Format(time.DateOnly)
-	}
+	out := node.DescribeIPDB(geo, source)
 	if *asJSON {
 		e.printJSON(out)
 		return exitOK
@@ -102,51 +83,41 @@ func ipdbLoad(ctx context.Context, e *env, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	s, err := openSession(ctx, *db)
+	s, err := node.Open(ctx, *db)
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
-	defer s.close()
-	merged := s.geo
+	defer s.Close()
+	var loaded []*ipdb.DB
 	for _, path := range files {
-		loaded, err := loadIPDBFile(path, *name, *version)
+		db, err := loadIPDBFile(path, *name, *version)
 		if err != nil {
 			return e.fail(exitFailure, "%s: %v", path, err)
 		}
-		in := loaded.Info()
-		fmt.Fprintf(e.stdout, "%s: %s, %s IPv4 and %s IPv6 ranges (country: %v, AS: %v)\n", path, loaded.ID(),
+		in := db.Info()
+		fmt.Fprintf(e.stdout, "%s: %s, %s IPv4 and %s IPv6 ranges (country: %v, AS: %v)\n", path, db.ID(),
 			thousands(int64(in.Ranges4)), thousands(int64(in.Ranges6)), in.HasCountry, in.HasASN)
-		// A country-only or AS-only file replaces that half and keeps the
-		// other from the database in use.
-		merged = ipdb.Overlay(merged, loaded)
+		loaded = append(loaded, db)
 	}
-	var buf bytes.Buffer
-	if err := merged.Encode(&buf); err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	if _, err := s.st.RegisterIPDB(ctx, merged.ID(), buf.Bytes(), true); err != nil {
+	merged, err := s.ActivateIPDB(ctx, loaded...)
+	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
 	fmt.Fprintf(e.stdout, "now enriching with %s; events already stored keep the database that enriched them\n", merged.ID())
 	return exitOK
 }
 
-// loadIPDBFile reads an .mmdb or CSV file.
+// loadIPDBFile reads an .mmdb or CSV file; a CSV file's version defaults
+// to its modification date.
 func loadIPDBFile(path, name, version string) (*ipdb.DB, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
-	}
-	if bytes.Contains(b[max(0, len(b)-128*1024):], []byte("\xab\xcd\xefMaxMind.com")) {
-		return ipdb.LoadMMDB(b, filepath.Base(path))
-	}
-	if name == "" {
-		name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
 	if version == "" {
 		if st, err := os.Stat(path); err == nil {
 			version = st.ModTime().UTC().Format(time.DateOnly)
 		}
 	}
-	return ipdb.LoadCSV(bytes.NewReader(b), name, version)
+	return node.ParseIPDB(b, path, name, version)
 }

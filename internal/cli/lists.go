@@ -3,15 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"text/tabwriter"
 	"time"
 
-	"github.com/concord-cert/concord/internal/enrich"
-	"github.com/concord-cert/concord/internal/event"
+	"github.com/concord-cert/concord/internal/node"
 )
 
 func runLists(ctx context.Context, e *env, args []string) int {
@@ -36,69 +33,35 @@ func runLists(ctx context.Context, e *env, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	kind, ok := enrich.ListKinds[pos[0]]
-	if !ok {
-		return e.fail(exitUsage, "unknown list kind %q (use tor, proxy, vpn, hosting or sinkhole)", pos[0])
-	}
 	path := pos[1]
+	imp := node.ListImport{Kind: pos[0], Source: filepath.Base(path), From: *from, To: *to, Fetched: *fetched}
+	if st, err := os.Stat(path); err == nil {
+		imp.Modified = st.ModTime()
+	}
+	opts, err := imp.Options()
+	if err != nil {
+		return e.fail(exitUsage, "%v", err)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
 	defer f.Close()
-	opts := enrich.ListOptions{Kind: kind, Source: filepath.Base(path)}
-	if st, err := f.Stat(); err == nil {
-		opts.Fetched = st.ModTime().UTC()
-	}
-	for _, fv := range []struct {
-		val string
-		dst *time.Time
-		end bool
-	}{{*from, &opts.From, false}, {*to, &opts.To, true}, {*fetched, &opts.Fetched, false}} {
-		if fv.val == "" {
-			continue
-		}
-		if *fv.dst, err = enrich.ParseDate(fv.val, fv.end); err != nil {
-			return e.fail(exitUsage, "%v", err)
-		}
-	}
-	if !opts.To.IsZero() && !opts.From.IsZero() && opts.To.Before(opts.From) {
-		return e.fail(exitUsage, "--to is before --from")
-	}
-	entries, bad, err := enrich.ParseList(f, opts)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	st, err := openStore(ctx, *db)
+	st, err := node.OpenStore(ctx, *db)
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
 	defer st.Close()
-	added, extended, err := st.ImportList(ctx, entries)
+	res, err := node.ImportList(ctx, st, f, pos[0], path, opts)
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
-	}
-	type rejected struct {
-		Line   int    `json:"line"`
-		Reason string `json:"reason"`
-	}
-	res := struct {
-		Kind     string     `json:"kind"`
-		File     string     `json:"file"`
-		Entries  int        `json:"entries"`
-		Added    int        `json:"added"`
-		Extended int        `json:"extended"`
-		Rejected []rejected `json:"rejected"`
-	}{pos[0], path, len(entries), added, extended, []rejected{}}
-	for _, b := range bad {
-		res.Rejected = append(res.Rejected, rejected{b.Line, b.Reason})
 	}
 	if *asJSON {
 		e.printJSON(res)
 		return exitOK
 	}
 	fmt.Fprintf(e.stdout, "%s list %s: %d entries read, %d new, %d extended an existing period, %d lines rejected\n",
-		pos[0], path, len(entries), added, extended, len(bad))
+		res.Kind, res.File, res.Entries, res.Added, res.Extended, len(res.Rejected))
 	for _, b := range res.Rejected {
 		fmt.Fprintf(e.stdout, "  line %d: %s\n", b.Line, b.Reason)
 	}
@@ -111,44 +74,19 @@ func listsShow(ctx context.Context, e *env, args []string) int {
 	if _, err := parse(fs, args); err != nil {
 		return exitUsage
 	}
-	st, err := openStore(ctx, *db)
+	st, err := node.OpenStore(ctx, *db)
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
 	defer st.Close()
-	entries, err := st.ListEntries(ctx)
+	lists, err := node.SummarizeLists(ctx, st)
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
-	type agg struct {
-		n        int
-		from, to time.Time
-		sources  map[string]bool
-	}
-	byKind := map[event.Flags]*agg{}
-	for _, en := range entries {
-		a := byKind[en.Kind]
-		if a == nil {
-			a = &agg{sources: map[string]bool{}}
-			byKind[en.Kind] = a
-		}
-		a.n++
-		a.sources[en.Source] = true
-		if !en.From.IsZero() && (a.from.IsZero() || en.From.Before(a.from)) {
-			a.from = en.From
-		}
-		if en.To.After(a.to) {
-			a.to = en.To
-		}
-	}
 	w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "kind\tentries\tearliest\tlatest\tsources")
-	for _, name := range slices.Sorted(maps.Keys(enrich.ListKinds)) {
-		a := byKind[enrich.ListKinds[name]]
-		if a == nil {
-			continue
-		}
-		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", name, a.n, dateOr(a.from, "always"), dateOr(a.to, "open"), joinComma(slices.Sorted(maps.Keys(a.sources))))
+	for _, l := range lists {
+		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", l.Kind, l.Entries, dateOr(l.Earliest, "always"), dateOr(l.Latest, "open"), joinComma(l.Sources))
 	}
 	w.Flush()
 	return exitOK

@@ -10,6 +10,7 @@ import (
 
 	"github.com/concord-cert/concord/internal/enrich"
 	"github.com/concord-cert/concord/internal/ipdb"
+	"github.com/concord-cert/concord/internal/node"
 )
 
 // lookupResult is one address in `concord lookup --json`.
@@ -52,15 +53,15 @@ func runLookup(ctx context.Context, e *env, args []string) int {
 	var geo *ipdb.DB
 	var lists *enrich.Index
 	if *db != "" {
-		s, err := openSession(ctx, *db)
+		s, err := node.Open(ctx, *db)
 		if err != nil {
 			return e.fail(exitFailure, "%v", err)
 		}
-		defer s.close()
-		if err := s.loadLists(ctx, when.Add(-24*time.Hour), when.Add(24*time.Hour)); err != nil {
+		defer s.Close()
+		if err := s.LoadLists(ctx, when.Add(-24*time.Hour), when.Add(24*time.Hour)); err != nil {
 			return e.fail(exitFailure, "%v", err)
 		}
-		geo, lists = s.geo, s.lists
+		geo, lists = s.Geo, s.Lists
 	} else if geo, err = ipdb.Default(); err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}

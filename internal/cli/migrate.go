@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/concord-cert/concord/internal/migrate"
+	"github.com/concord-cert/concord/internal/node"
 	"github.com/concord-cert/concord/internal/store/postgres"
 	"github.com/concord-cert/concord/internal/store/sqlite"
 )
@@ -45,9 +46,9 @@ func runMigrate(ctx context.Context, e *env, args []string) int {
 		return e.fail(exitUsage, "migrate takes no arguments, only --from and --to (got %q)", strings.Join(pos, " "))
 	case *from == "" || *to == "":
 		return e.fail(exitUsage, "give both --from PATH.db and --to postgres://user@host:port/database")
-	case isPostgres(*from):
+	case node.IsPostgres(*from):
 		return e.fail(exitUsage, "--from must be a SQLite file; migrate moves SQLite to PostgreSQL only")
-	case !isPostgres(*to):
+	case !node.IsPostgres(*to):
 		return e.fail(exitUsage, "--to must be a PostgreSQL address, postgres://user@host:port/database (create the database first: createdb NAME)")
 	}
 	where := redact(*to)

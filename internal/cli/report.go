@@ -5,14 +5,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/concord-cert/concord/internal/node"
 	"github.com/concord-cert/concord/internal/stats"
-	"github.com/concord-cert/concord/internal/store"
 )
 
 func runReport(ctx context.Context, e *env, args []string) int {
@@ -66,28 +64,12 @@ func runReport(ctx context.Context, e *env, args []string) int {
 		return e.fail(exitUsage, "--bucket %q: use day, week or month", *bucket)
 	}
 
-	// The relay lists valid in the period load while the facts are scanned;
-	// the IP database is not needed (facts carry their country and AS).
-	st, err := openStore(ctx, *db)
+	st, err := node.OpenStore(ctx, *db)
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
 	defer st.Close()
-	s := &session{st: st}
-	r, err := stats.Compute(ctx, stats.Inputs{
-		Store: st,
-		Lists: func(ctx context.Context) (stats.RelayLists, []stats.ListKind, error) {
-			if err := s.loadLists(ctx, from, to.Add(24*time.Hour-time.Second)); err != nil {
-				return nil, nil, err
-			}
-			var kinds []stats.ListKind
-			for _, k := range slices.Sorted(maps.Keys(s.listKinds)) {
-				kinds = append(kinds, stats.ListKind{Kind: k, Entries: s.listKinds[k]})
-			}
-			return s.lists, kinds, nil
-		},
-		Cooperation: cooperationSource(st),
-	}, stats.Options{From: from, To: to, Home: *home, Bucket: *bucket, Generated: gen})
+	r, err := node.Report(ctx, st, stats.Options{From: from, To: to, Home: *home, Bucket: *bucket, Generated: gen})
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
@@ -128,35 +110,6 @@ func runReport(ctx context.Context, e *env, args []string) int {
 		return exitFailure
 	}
 	return exitOK
-}
-
-// cooperationSource reads what the report's cooperation section counts:
-// every request for assistance with its status history, the agencies and
-// the victim reports. It returns nil, and the report says cooperation is
-// not tracked, when the store keeps no casework.
-func cooperationSource(st store.Store) func(context.Context) (stats.CooperationData, error) {
-	cw, ok := st.(store.Casework)
-	if !ok {
-		return nil
-	}
-	return func(ctx context.Context) (stats.CooperationData, error) {
-		var d stats.CooperationData
-		var err error
-		if d.Requests, err = cw.Requests(ctx); err != nil {
-			return d, err
-		}
-		d.History = make(map[int64][]store.RequestChange, len(d.Requests))
-		for _, r := range d.Requests {
-			if d.History[r.ID], err = cw.RequestHistory(ctx, r.ID); err != nil {
-				return d, err
-			}
-		}
-		if d.Agencies, err = cw.Agencies(ctx); err != nil {
-			return d, err
-		}
-		d.VictimReports, err = cw.VictimReports(ctx)
-		return d, err
-	}
 }
 
 // lastMonth returns the first and last day of the calendar month before

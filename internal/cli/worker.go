@@ -9,6 +9,7 @@ import (
 
 	"github.com/concord-cert/concord/internal/feed"
 	"github.com/concord-cert/concord/internal/ingest"
+	"github.com/concord-cert/concord/internal/node"
 	"github.com/concord-cert/concord/internal/stream"
 )
 
@@ -79,20 +80,20 @@ func runWorker(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail(exitUsage, "--from: %v", err)
 	}
-	s, err := openSession(ctx, *db)
+	s, err := node.Open(ctx, *db)
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
-	defer s.close()
-	if err := s.loadLists(ctx, time.Time{}, time.Time{}); err != nil {
+	defer s.Close()
+	if err := s.LoadLists(ctx, time.Time{}, time.Time{}); err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
 	limitMemory()
-	en, err := s.enricher(ctx)
+	en, err := s.Enricher(ctx)
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
-	w, err := stream.NewWorker(ctx, server, name, *durable, s.st, en.Enrich, stream.WorkerOptions{IPDB: s.geoID, AckWait: *ackWait})
+	w, err := stream.NewWorker(ctx, server, name, *durable, s.St, en.Enrich, stream.WorkerOptions{IPDB: s.GeoID, AckWait: *ackWait})
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}

@@ -114,8 +114,8 @@ type Links struct {
 	Assessments []File
 }
 
-// maxAssessment bounds an assessment file linked to a case.
-const maxAssessment = 16 << 20
+// MaxAssessment bounds an assessment file linked to a case.
+const MaxAssessment = 16 << 20
 
 // Link links stored events, victim reports, notes, tasks and assessments
 // to a case, all in one transaction, and returns how many items it
