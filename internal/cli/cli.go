@@ -40,6 +40,7 @@ type env struct {
 func commands() []command {
 	return []command{
 		{"ingest", "read feed and sensor files into the database", runIngest},
+		{"serve", "the web interface and HTTP API: dashboard, events, reports, cases, requests, victim form", runServe},
 		{"worker", "store what a NATS JetStream stream carries (fed by ingest --to nats://...)", runWorker},
 		{"report", "statistics for a period: C&C servers, controlled hosts, attack sources, relay share", runReport},
 		{"assess", "judge attribution from observations and evidence (ACH, ICD 203 likelihood, confidence)", runAssess},

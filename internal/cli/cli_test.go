@@ -270,7 +270,7 @@ func digest(t *testing.T, path string) string {
 
 func TestDemoRuns(t *testing.T) {
 	dir := t.TempDir()
-	out, errOut, code := run(t, "demo", "--dir", dir, "--eve", "3000")
+	out, errOut, code := run(t, "demo", "--dir", dir, "--eve", "3000", "--serve=false")
 	if code != exitOK {
 		t.Fatalf("demo: %d %s", code, errOut)
 	}
@@ -288,7 +288,7 @@ func TestDemoRuns(t *testing.T) {
 		t.Errorf("assessment.html: %v", err)
 	}
 	// A second run finds everything already stored.
-	out, _, _ = run(t, "demo", "--dir", dir, "--eve", "3000")
+	out, _, _ = run(t, "demo", "--dir", dir, "--eve", "3000", "--serve=false")
 	if !strings.Contains(out, "adds nothing") {
 		t.Errorf("second demo run:\n%s", out)
 	}

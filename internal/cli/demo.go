@@ -4,23 +4,27 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"maps"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/concord-cert/concord/internal/assess"
+	"github.com/concord-cert/concord/internal/auth"
+	cooperation "github.com/concord-cert/concord/internal/coop"
 	"github.com/concord-cert/concord/internal/demo"
 	"github.com/concord-cert/concord/internal/enrich"
 	"github.com/concord-cert/concord/internal/event"
 	"github.com/concord-cert/concord/internal/feed"
 	"github.com/concord-cert/concord/internal/ingest"
 	"github.com/concord-cert/concord/internal/ipdb"
+	"github.com/concord-cert/concord/internal/node"
 	"github.com/concord-cert/concord/internal/stats"
 	"github.com/concord-cert/concord/internal/store"
 )
@@ -34,6 +38,8 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	startS := fs.String("start", "2026-10-01", "first `day` the feeds cover")
 	days := fs.Int("days", 31, "`number` of days the feeds cover")
 	genOnly := fs.Bool("generate-only", false, "write the files and stop (for benchmarks)")
+	serve := fs.Bool("serve", true, "then serve the demo database on --addr until Ctrl-C, with a one-time admin login")
+	addr := fs.String("addr", "127.0.0.1:8080", "`address` to serve on (the next free port is taken when it is busy)")
 	if _, err := parse(fs, args); err != nil {
 		return exitUsage
 	}
@@ -60,7 +66,7 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 		return exitOK
 	}
 	dbPath := filepath.Join(*dir, "concord.db")
-	st, err := openStore(ctx, dbPath)
+	st, err := node.OpenStore(ctx, dbPath)
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
@@ -85,19 +91,19 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 
 	fmt.Fprintf(e.stdout, "\n$ concord lists import tor %s && concord lists import hosting %s\n", files.TorExits, files.Hosting)
 	fmt.Fprintf(e.stdout, "$ concord ingest --db %s %s\n", dbPath, strings.Join(files.All(), " "))
-	s, err := openSession(ctx, dbPath)
+	s, err := node.Open(ctx, dbPath)
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
-	defer s.close()
-	if err := s.loadLists(ctx, time.Time{}, time.Time{}); err != nil {
+	defer s.Close()
+	if err := s.LoadLists(ctx, time.Time{}, time.Time{}); err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
 	marking, _ := event.ParseTLP(e.cfg.TLP)
 	rep := newIngestReport()
 	start = time.Now()
 	for _, path := range files.All() {
-		res, err := ingestOne(ctx, e, s, path, ingest.Options{Feed: feed.Options{TLP: &marking}, IPDB: s.geoID}, true)
+		res, err := ingestOne(ctx, e, s, path, ingest.Options{Feed: feed.Options{TLP: &marking}, IPDB: s.GeoID}, true)
 		if err != nil {
 			return e.fail(exitFailure, "%v", err)
 		}
@@ -106,11 +112,60 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	elapsed := time.Since(start)
 	e.writeIngest(rep, false)
 	fmt.Fprintf(e.stdout, "\n%s records in %s (%s records/s), enriched with %s and %d list entries.\n",
-		thousands(rep.Totals.Records), elapsed.Round(time.Millisecond), thousands(int64(float64(rep.Totals.Records)/elapsed.Seconds())), s.geo.ID(), s.nLists)
+		thousands(rep.Totals.Records), elapsed.Round(time.Millisecond), thousands(int64(float64(rep.Totals.Records)/elapsed.Seconds())), s.Geo.ID(), s.NLists)
 	if rep.Totals.Duplicates == rep.Totals.Records-rep.Totals.Rejected && rep.Totals.Records > 0 {
 		fmt.Fprintln(e.stdout, "Every record was already stored: ingesting the same input twice adds nothing.")
 	}
-	return e.demoSummary(ctx, s, *home, *dir, dbPath, first, first.AddDate(0, 0, *days-1))
+	if code := e.demoSummary(ctx, s, *home, *dir, dbPath, first, first.AddDate(0, 0, *days-1)); code != exitOK || !*serve {
+		return code
+	}
+	return e.demoServe(ctx, s.St, dbPath, *home, *addr)
+}
+
+// demoServe registers a demo agency for the node, with its signing key,
+// and serves the demo database. The demo's admin also holds the analyst
+// and liaison roles, so one login shows every page; a real node separates
+// them.
+func (e *env) demoServe(ctx context.Context, st store.Store, dbPath, home, addr string) int {
+	cw, ok := st.(store.CaseStore)
+	if !ok {
+		return e.fail(exitFailure, "the demo database keeps no casework")
+	}
+	if _, err := cw.SelfAgency(ctx); errors.Is(err, store.ErrNotFound) {
+		n := &cooperation.Node{St: cw, Data: dataDir(dbPath, ""), Actor: "concord-demo"}
+		if _, err := n.AddAgency(ctx, cooperation.NewAgency{ID: "cert-" + strings.ToLower(home), Name: "National CERT of " + home + " (demo)",
+			Country: home, Self: true, Contact: "+00 000 000 000 (24/7, demo)", Channels: "e-mail"}); err != nil {
+			return e.fail(exitFailure, "%v", err)
+		}
+	} else if err != nil {
+		return e.fail(exitFailure, "%v", err)
+	}
+	if a, err := freePort(addr); err == nil {
+		addr = a
+	}
+	fmt.Fprintf(e.stdout, "\n$ concord serve --db %s --addr %s\n", dbPath, addr)
+	return e.serve(ctx, serveOptions{db: dbPath, addr: addr}, []auth.Role{auth.RoleAdmin, auth.RoleAnalyst, auth.RoleLiaison}, true)
+}
+
+// freePort returns addr, or the first of the next ten ports on its host
+// that is free.
+func freePort(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", err
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return "", err
+	}
+	for i := range 11 {
+		a := net.JoinHostPort(host, strconv.Itoa(p+i))
+		if ln, err := net.Listen("tcp", a); err == nil {
+			ln.Close()
+			return a, nil
+		}
+	}
+	return "", fmt.Errorf("no free port from %s", addr)
 }
 
 // demoSummary shows what the store now knows, in the terms a CERT's report
@@ -118,18 +173,8 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 // "foreign attackers" were relays; it writes the full report as HTML next
 // to the feeds, and looks up two addresses a report would otherwise blame
 // on a country.
-func (e *env) demoSummary(ctx context.Context, s *session, home, dir, dbPath string, from, to time.Time) int {
-	r, err := stats.Compute(ctx, stats.Inputs{
-		Store: s.st,
-		Lists: func(context.Context) (stats.RelayLists, []stats.ListKind, error) {
-			var kinds []stats.ListKind
-			for _, k := range slices.Sorted(maps.Keys(s.listKinds)) {
-				kinds = append(kinds, stats.ListKind{Kind: k, Entries: s.listKinds[k]})
-			}
-			return s.lists, kinds, nil
-		},
-		Cooperation: cooperationSource(s.st),
-	}, stats.Options{From: from, To: to, Home: home, Bucket: "week", Generated: time.Now()})
+func (e *env) demoSummary(ctx context.Context, s *node.Session, home, dir, dbPath string, from, to time.Time) int {
+	r, err := node.Report(ctx, s.St, stats.Options{From: from, To: to, Home: home, Bucket: "week", Generated: time.Now()})
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
@@ -163,13 +208,13 @@ func (e *env) demoSummary(ctx context.Context, s *session, home, dir, dbPath str
 	// The second is a C&C server in a hosting network: a rented machine.
 	var torScanner, c2, anyC2 netip.Addr
 	at := from.Add(to.Sub(from) / 2)
-	facts, err := s.st.Facts(ctx, store.DayOf(from), store.DayOf(to))
+	facts, err := s.St.Facts(ctx, store.DayOf(from), store.DayOf(to))
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
 	for _, f := range facts {
 		switch {
-		case f.Role == event.RoleAttacker && f.CC != home && s.lists.Flags(f.IP, store.DayTime(f.Day).Add(12*time.Hour))&event.FlagTor != 0:
+		case f.Role == event.RoleAttacker && f.CC != home && s.Lists.Flags(f.IP, store.DayTime(f.Day).Add(12*time.Hour))&event.FlagTor != 0:
 			if !torScanner.IsValid() || f.IP.Less(torScanner) {
 				torScanner, at = f.IP, store.DayTime(f.Day).Add(12*time.Hour)
 			}
@@ -180,7 +225,7 @@ func (e *env) demoSummary(ctx context.Context, s *session, home, dir, dbPath str
 		}
 	}
 	for _, f := range facts {
-		if f.Role == event.RoleC2 && s.lists.Flags(f.IP, at)&event.FlagHosting != 0 && (!c2.IsValid() || f.IP.Less(c2)) {
+		if f.Role == event.RoleC2 && s.Lists.Flags(f.IP, at)&event.FlagHosting != 0 && (!c2.IsValid() || f.IP.Less(c2)) {
 			c2 = f.IP
 		}
 	}
@@ -195,7 +240,7 @@ func (e *env) demoSummary(ctx context.Context, s *session, home, dir, dbPath str
 	}
 	if len(args) > 0 {
 		fmt.Fprintf(e.stdout, "\n$ concord lookup --db %s --at %s %s\n", dbPath, at.Format(time.DateOnly), strings.Join(args, " "))
-		en := enrich.New(s.geo, s.lists)
+		en := enrich.New(s.Geo, s.Lists)
 		lw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(lw, "ip\tcountry\tasn\tas name\tflags")
 		for _, a := range args {
@@ -218,7 +263,7 @@ func (e *env) demoSummary(ctx context.Context, s *session, home, dir, dbPath str
 // demoAssessment writes a case file about the two addresses and assesses
 // it as `concord assess` would, printing the judgement and writing the
 // full assessment as HTML.
-func (e *env) demoAssessment(ctx context.Context, s *session, dir, dbPath string, scanner, c2 netip.Addr, at time.Time) int {
+func (e *env) demoAssessment(ctx context.Context, s *node.Session, dir, dbPath string, scanner, c2 netip.Addr, at time.Time) int {
 	casePath := filepath.Join(dir, "case.json")
 	doc := map[string]any{
 		"title": "Who is behind the scanner and its C&C server?",
@@ -238,7 +283,7 @@ func (e *env) demoAssessment(ctx context.Context, s *session, dir, dbPath string
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
-	bg := &background{geo: s.geo, en: enrich.New(s.geo, s.lists), st: s.st, lists: s.listKinds, path: dbPath}
+	bg := &background{geo: s.Geo, en: enrich.New(s.Geo, s.Lists), st: s.St, lists: s.ListKinds, path: dbPath}
 	r, err := assess.Assess(ctx, in, bg)
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)

@@ -28,7 +28,7 @@ func migrateSource(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	t.Setenv("CONCORD_ACTOR", "anna.kowalska")
-	if _, errOut, code := run(t, "demo", "--dir", dir, "--eve", "2000"); code != exitOK {
+	if _, errOut, code := run(t, "demo", "--dir", dir, "--eve", "2000", "--serve=false"); code != exitOK {
 		t.Fatalf("demo: %d %s", code, errOut)
 	}
 	db := filepath.Join(dir, "concord.db")

@@ -126,11 +126,10 @@ type caseDetail struct {
 	Notes    []noteView      `json:"notes"`
 	Timeline []timelineEntry `json:"timeline"`
 
-	c         store.Case
-	items     []itemRow
-	evidence  []store.EvidenceRecord
-	requests  []requestRow
-	openTasks int
+	c        store.Case
+	items    []itemRow
+	evidence []store.EvidenceRecord
+	requests []requestRow
 }
 
 type noteView struct {

@@ -167,9 +167,6 @@ func redirect(c *web.Ctx, format string, args ...any) error {
 	return nil
 }
 
-// tlps are the labels offered in forms, least strict first.
-var tlps = []event.TLP{event.TLPClear, event.TLPGreen, event.TLPAmber, event.TLPAmberStrict, event.TLPRed}
-
 // option is one choice of a select.
 type option struct {
 	Value, Label string

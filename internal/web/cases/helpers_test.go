@@ -208,18 +208,6 @@ func postJSON(t testing.TB, c *webtest.Client, path string, v any) (int, map[str
 	return resp.StatusCode, m
 }
 
-// getJSON fetches path and returns the status and the decoded answer.
-func getJSON(t testing.TB, c *webtest.Client, path string) (int, map[string]any) {
-	t.Helper()
-	resp, body, err := c.Do(http.MethodGet, path, nil, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	json.Unmarshal(body, &m)
-	return resp.StatusCode, m
-}
-
 func id(v any) int64 {
 	switch x := v.(type) {
 	case float64:

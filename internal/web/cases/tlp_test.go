@@ -29,7 +29,6 @@ type marked struct {
 	assessment int64
 	// In the shared GREEN case: an evidence record, a request and a note.
 	sharedEvidence, sharedRequest int64
-	note                          string
 }
 
 func slug(t event.TLP) string {

@@ -43,7 +43,7 @@ func benchStore(b *testing.B) string {
 			return
 		}
 		defer st.Close()
-		webtest.Seed(b, st)
+		webtest.Seed(b, st, filepath.Join(bench.dir, "data"))
 		const size = 20_000
 		for i := 0; i < *benchEvents; i += size {
 			if _, err := st.WriteBatch(ctx, storetest.SyntheticBatch(i, min(size, *benchEvents-i))); err != nil {

@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"html/template"
 	"net/url"
 	"sync"
 	"time"
@@ -27,12 +28,15 @@ func (p period) key() reportKey {
 
 // query is the period as URL parameters, for links to its charts and
 // downloads.
-func (p period) query() string {
+// query is the period as URL query parameters. It is typed as a URL so that
+// templates put it into links as it is; escaped as a query value, its '='
+// and '&' would be sent as part of one parameter.
+func (p period) query() template.URL {
 	v := url.Values{"from": {p.From.Format(time.DateOnly)}, "to": {p.To.Format(time.DateOnly)}, "home": {p.Home}}
 	if p.Bucket != "" {
 		v.Set("bucket", p.Bucket)
 	}
-	return v.Encode()
+	return template.URL(v.Encode())
 }
 
 // Days is the period's length in days.

@@ -1,6 +1,7 @@
 package events
 
 import (
+	"html/template"
 	"net/http"
 	"slices"
 	"strconv"
@@ -36,7 +37,7 @@ type dashboardView struct {
 	Headline *headline       `json:"headline,omitempty"`
 	Relay    *stats.RelayRow `json:"relay_share_abroad,omitempty"`
 	Charts   []chartLink     `json:"charts"`
-	Query    string          `json:"-"`
+	Query    template.URL    `json:"-"`
 	Ingests  []runJSON       `json:"recent_ingests"`
 	// CanIngest is whether the caller may open ingest runs.
 	CanIngest bool `json:"-"`
@@ -108,7 +109,7 @@ func (a *area) dashboardData(c *web.Ctx) (*dashboardView, error) {
 				return nil, err
 			}
 			for _, ch := range charts {
-				v.Charts = append(v.Charts, chartLink{Name: ch.Name, Alt: ch.Alt, URL: "/reports/charts/" + ch.Name + "?" + v.Query, Wide: ch.Wide()})
+				v.Charts = append(v.Charts, chartLink{Name: ch.Name, Alt: ch.Alt, URL: "/reports/charts/" + ch.Name + "?" + string(v.Query), Wide: ch.Wide()})
 			}
 		} else {
 			v.Withheld = true

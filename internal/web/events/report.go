@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -115,7 +116,7 @@ type reportView struct {
 	Asked     bool
 	Error     string
 	Period    period
-	Query     string
+	Query     template.URL
 	Marking   event.TLP
 	Withheld  bool
 	Report    *stats.Report

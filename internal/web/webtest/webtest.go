@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/concord-cert/concord/internal/auth"
+	"github.com/concord-cert/concord/internal/coop"
 	"github.com/concord-cert/concord/internal/event"
 	"github.com/concord-cert/concord/internal/store"
 	"github.com/concord-cert/concord/internal/store/sqlite"
@@ -67,7 +68,7 @@ func New(t testing.TB, register ...func(*web.Server) error) *Env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	Seed(t, st)
+	Seed(t, st, filepath.Join(dir, "data"))
 	srv, err := web.New(st, web.Config{Data: filepath.Join(dir, "data"), Home: "PL"})
 	if err != nil {
 		t.Fatal(err)
@@ -82,19 +83,22 @@ func New(t testing.TB, register ...func(*web.Server) error) *Env {
 	return &Env{T: t, Store: st, Server: srv, HTTP: hs, Dir: dir}
 }
 
-// Seed registers the two agencies and the users in st.
-func Seed(t testing.TB, st web.Store) {
+// Seed registers the two agencies and the users in st. This node's agency
+// is registered as `concord agency add --self` does, with its signing key
+// under data.
+func Seed(t testing.TB, st web.Store, data string) {
 	t.Helper()
 	ctx := context.Background()
 	h, err := auth.HashPassword(Password)
 	if err != nil {
 		t.Fatal(err)
 	}
+	n := &coop.Node{St: st, Data: data, Actor: "webtest"}
+	if _, err := n.AddAgency(ctx, coop.NewAgency{ID: Self, Name: "CERT Polska (test)", Country: "PL", Self: true}); err != nil {
+		t.Fatal(err)
+	}
 	now := time.Now().UTC()
 	err = st.Change(ctx, "webtest", func(tx store.CaseTx) error {
-		if err := tx.PutAgency(store.Agency{ID: Self, Name: "CERT Polska (test)", Country: "PL", Self: true, Created: now}); err != nil {
-			return err
-		}
 		if err := tx.PutAgency(store.Agency{ID: Partner, Name: "CERT-Bund (test)", Country: "DE", Created: now}); err != nil {
 			return err
 		}
