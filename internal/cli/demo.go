@@ -144,7 +144,7 @@ func (e *env) demoServe(ctx context.Context, st store.Store, dbPath, home, addr 
 		addr = a
 	}
 	fmt.Fprintf(e.stdout, "\n$ concord serve --db %s --addr %s\n", dbPath, addr)
-	return e.serve(ctx, serveOptions{db: dbPath, addr: addr}, []auth.Role{auth.RoleAdmin, auth.RoleAnalyst, auth.RoleLiaison}, true)
+	return e.serve(ctx, serveOptions{db: dbPath, addr: addr, home: home}, []auth.Role{auth.RoleAdmin, auth.RoleAnalyst, auth.RoleLiaison}, true)
 }
 
 // freePort returns addr, or the first of the next ten ports on its host

@@ -22,6 +22,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	fs := e.newFlags("serve", "[--db PATH] [--addr HOST:PORT] [--data DIR] [--tls-cert FILE --tls-key FILE]")
 	db := fs.String("db", e.cfg.DB, "database `path` or postgres:// URL")
 	addr := fs.String("addr", "127.0.0.1:8080", "`address` to listen on")
+	home := fs.String("home", e.cfg.Home, "reporting `country`, ISO 3166-1 alpha-2, for the dashboard and reports (or CONCORD_HOME)")
 	data := fs.String("data", "", "data `directory` for the evidence vault and signing keys (default: beside the SQLite file; required with PostgreSQL)")
 	certFile := fs.String("tls-cert", "", "TLS certificate `file` (PEM); with --tls-key, serve HTTPS")
 	keyFile := fs.String("tls-key", "", "TLS private key `file` (PEM)")
@@ -30,13 +31,14 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	if _, err := parse(fs, args); err != nil {
 		return exitUsage
 	}
-	opts := serveOptions{db: *db, addr: *addr, data: *data, certFile: *certFile, keyFile: *keyFile, proxied: *proxied, verbose: *verbose}
+	opts := serveOptions{db: *db, addr: *addr, data: *data, home: strings.ToUpper(*home), certFile: *certFile, keyFile: *keyFile, proxied: *proxied, verbose: *verbose}
 	return e.serve(ctx, opts, []auth.Role{auth.RoleAdmin}, false)
 }
 
 // serveOptions are serve's settings; the demo passes its own.
 type serveOptions struct {
 	db, addr, data    string
+	home              string
 	certFile, keyFile string
 	proxied, verbose  bool
 	// ready, when set, is told the address once the server listens.
@@ -80,7 +82,7 @@ func (e *env) serve(ctx context.Context, o serveOptions, bootstrapRoles []auth.R
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	srv, err := app.New(ws, web.Config{
-		Data: data, Home: e.cfg.Home, Deadlines: e.cfg.deadlines(),
+		Data: data, Home: o.home, Deadlines: e.cfg.deadlines(),
 		Secure: tlsOn || o.proxied, Log: logger,
 	})
 	if err != nil {
