@@ -230,8 +230,8 @@ func (s *Server) loginSubmit(c *Ctx) error {
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	ok := false
-	if err == nil && !u.Disabled {
+	known, ok := err == nil, false
+	if known && !u.Disabled {
 		ok, _, err = auth.CheckPassword(u.PasswordHash, pw)
 		if err != nil {
 			s.Cfg.Log.Warn("stored password hash unusable", "user", name, "err", err)
@@ -247,7 +247,13 @@ func (s *Server) loginSubmit(c *Ctx) error {
 			s.throttle.Fail(k, now)
 		}
 		s.metrics.loginFailures.Add(1)
-		s.Cfg.Log.Info("login failed", "user", name, "addr", clientAddr(c.R).String())
+		// An unknown name is not logged: people type their password into
+		// the name field by mistake.
+		logged := "(unknown)"
+		if known {
+			logged = u.Name
+		}
+		s.Cfg.Log.Info("login failed", "user", logged, "addr", clientAddr(c.R).String())
 		return c.PageStatus(http.StatusUnauthorized, "login", "Log in", map[string]any{
 			"Next": next, "User": name, "Error": "The user name or password is wrong."})
 	}
