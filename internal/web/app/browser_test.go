@@ -105,3 +105,20 @@ func mustContain(t *testing.T, ctx context.Context, page string, want ...string)
 		}
 	}
 }
+
+// labelled fails when a form control of the page has no label: every
+// input, select and textarea must be named by a <label>, aria-label or
+// aria-labelledby, so that a screen reader can say what it is for.
+func labelled(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	names, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(
+		'input:not([type=hidden]):not([type=submit]):not([type=button]), select, textarea'))
+		.filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
+		.map(e => e.name || e.id || e.outerHTML.slice(0, 60))`))
+	if err != nil {
+		t.Fatalf("%s: checking labels: %v", page, err)
+	}
+	if len(names) > 0 {
+		t.Errorf("%s: form controls without a label: %v", page, names)
+	}
+}

@@ -68,6 +68,7 @@ func TestBrowserWalkthrough(t *testing.T) {
 	// 1. Log in: the dashboard of an empty node.
 	run("login page", chromedp.Navigate(base+"/login"), chromedp.WaitVisible(css("#user")))
 	shot(t, ctx, "01-login")
+	labelled(t, ctx, "login")
 	login("analyst")
 	mustContain(t, ctx, "dashboard", "Dashboard")
 
@@ -82,6 +83,7 @@ func TestBrowserWalkthrough(t *testing.T) {
 	)
 	waitFor(t, ctx, "the ingest run to finish", func(main string) bool { return strings.Contains(main, "done") }, 60*time.Second)
 	shot(t, ctx, "02-ingest-run")
+	labelled(t, ctx, "ingest run")
 	mustContain(t, ctx, "ingest run", "3,000")
 
 	// 3. The dashboard now has figures and charts.
@@ -89,6 +91,21 @@ func TestBrowserWalkthrough(t *testing.T) {
 	waitFor(t, ctx, "the dashboard's figures", func(main string) bool { return !strings.Contains(main, "being computed") }, 30*time.Second)
 	imagesLoaded(t, ctx, "dashboard")
 	shot(t, ctx, "03-dashboard")
+	labelled(t, ctx, "dashboard")
+
+	// 3b. Search the events, and open an address's page from a result.
+	run("event search",
+		chromedp.Navigate(base+"/events?class=intrusion-attempts"),
+		chromedp.WaitVisible(css("main table a[href^='/ip/']")),
+	)
+	labelled(t, ctx, "event search")
+	shot(t, ctx, "03b-events")
+	run("address page",
+		chromedp.Click(css("main table a[href^='/ip/']")),
+		chromedp.WaitVisible(css("main h2")),
+	)
+	mustContain(t, ctx, "address page", "intrusion-attempts")
+	shot(t, ctx, "03c-address")
 
 	// 4. A report for the week the log covers, with its charts.
 	from := time.Now().UTC().AddDate(0, 0, -10).Format(time.DateOnly)
@@ -97,6 +114,7 @@ func TestBrowserWalkthrough(t *testing.T) {
 	mustContain(t, ctx, "report", "C&C", "TLP:AMBER")
 	imagesLoaded(t, ctx, "report")
 	shot(t, ctx, "04-report")
+	labelled(t, ctx, "report")
 
 	// 5. An assessment of an address seen in the log.
 	ip, at := firstSource(t, env)
@@ -112,6 +130,7 @@ func TestBrowserWalkthrough(t *testing.T) {
 	)
 	mustContain(t, ctx, "assessment", "actor-in-", "relay-in-", "Confidence", "ACH")
 	shot(t, ctx, "05-assessment")
+	labelled(t, ctx, "assessment")
 
 	// 6. A case for the liaison officer's request.
 	run("open a case",
@@ -123,6 +142,7 @@ func TestBrowserWalkthrough(t *testing.T) {
 	)
 	mustContain(t, ctx, "case", "Scans of the ministry's VPN gateway")
 	shot(t, ctx, "06-case")
+	labelled(t, ctx, "case")
 	logout()
 
 	// 7. A victim files a report without an account and looks it up.
@@ -131,6 +151,7 @@ func TestBrowserWalkthrough(t *testing.T) {
 		chromedp.WaitVisible(css("#f-description")),
 	)
 	shot(t, ctx, "07-victim-form")
+	labelled(t, ctx, "victim form")
 	run("victim submits",
 		chromedp.SendKeys(css("#f-description"), "A caller claiming to be from my bank made me install a remote-support app; then 2,400 EUR left my account."),
 		chromedp.SendKeys(css("#f-name"), "Anna Kowalska"),
@@ -153,6 +174,7 @@ func TestBrowserWalkthrough(t *testing.T) {
 	)
 	mustContain(t, ctx, "victim status", strings.TrimSpace(ref))
 	shot(t, ctx, "09-victim-status")
+	labelled(t, ctx, "victim status")
 
 	// 8. The liaison officer drafts a preservation request to the partner
 	// and exports it as a signed package, which submits it.
@@ -171,12 +193,14 @@ func TestBrowserWalkthrough(t *testing.T) {
 		chromedp.Click(css("input[name='f.mla_intent']")),
 	)
 	shot(t, ctx, "10-request-form")
+	labelled(t, ctx, "request form")
 	run("request saved",
 		chromedp.Click(css("form[action='/requests'] button[type=submit]")),
 		chromedp.WaitVisible(css("form[action$='/export']")),
 	)
 	mustContain(t, ctx, "request", "preservation", "draft")
 	shot(t, ctx, "11-request-draft")
+	labelled(t, ctx, "request")
 	dir := t.TempDir()
 	if _, err := chromedp.CallBrowser(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
 		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir}); err != nil {
