@@ -1,0 +1,330 @@
+package stix
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/concord-cert/concord/internal/event"
+	"github.com/concord-cert/concord/internal/store"
+)
+
+// Exporter writes the C&C servers and attack sources a store holds for a
+// period as a STIX bundle: one indicator per address and role, related to
+// its malware family, and optionally one observed-data and sighting per
+// address and day.
+type Exporter struct {
+	// Store is read with EachFact, in key (day) order.
+	Store store.Reader
+	// Markings gives each day's strictest marking. Facts carry no marking
+	// of their own, so an address seen on a day takes the strictest
+	// marking among that day's stored events; nil marks everything
+	// TLP:RED (fail closed).
+	Markings store.Markings
+	// Agency is this node's agency, the creator of every object.
+	Agency store.Agency
+	// From and To bound the period, inclusive, by UTC day.
+	From, To time.Time
+	// TLPMax is the most restrictive marking exported: days marked above
+	// it are left out.
+	TLPMax event.TLP
+	// Sightings adds an observed-data and a sighting per address and day.
+	Sightings bool
+}
+
+// Summary says what an export wrote.
+type Summary struct {
+	Bundle     string           `json:"bundle"`
+	Objects    int64            `json:"objects"`
+	Types      map[string]int64 `json:"types"`
+	C2         int64            `json:"c2_servers"`
+	Attackers  int64            `json:"attack_sources"`
+	Facts      int64            `json:"facts"`
+	Withheld   int64            `json:"facts_withheld"`
+	Strictest  string           `json:"strictest_tlp"`
+	From       string           `json:"from"`
+	To         string           `json:"to"`
+	TLPMax     string           `json:"tlp_max"`
+	WithheldBy string           `json:"withheld_because,omitempty"`
+}
+
+// IdentityOf returns the identity object of an agency, marked TLP:CLEAR:
+// who a national team is, is public.
+func IdentityOf(a store.Agency) *Identity {
+	created := a.Created
+	if created.IsZero() {
+		created = time.Unix(0, 0)
+	}
+	id := &Identity{
+		Common:        common("identity", "concord:agency:"+a.ID, created, "", MarkingID(event.TLPClear)),
+		Name:          a.Name,
+		IdentityClass: "organization",
+		Country:       a.Country,
+	}
+	if id.Name == "" {
+		id.Name = a.ID
+	}
+	return id
+}
+
+// BundleID returns the deterministic id of the bundle an export with
+// these parameters writes.
+func (x *Exporter) BundleID() string {
+	return ID("bundle", fmt.Sprintf("concord:export:%s:%s:%s:%s:%t", x.Agency.ID, day(x.From), day(x.To), x.TLPMax, x.Sightings))
+}
+
+func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+// Export writes the bundle to out.
+func (x *Exporter) Export(ctx context.Context, out io.Writer) (Summary, error) {
+	bundle := x.BundleID()
+	sum := Summary{Bundle: bundle, From: day(x.From), To: day(x.To), TLPMax: x.TLPMax.String()}
+	from, to := store.DayOf(x.From), store.DayOf(x.To)
+	if to < from {
+		return sum, fmt.Errorf("stix: the period ends (%s) before it starts (%s)", sum.To, sum.From)
+	}
+	days, err := x.dayMarkings(ctx, from, to)
+	if err != nil {
+		return sum, err
+	}
+	w, err := NewWriter(out, bundle)
+	if err != nil {
+		return sum, err
+	}
+	if _, err := w.Mark(event.TLPClear); err != nil {
+		return sum, err
+	}
+	ident := IdentityOf(x.Agency)
+	if err := w.Write("identity", ident); err != nil {
+		return sum, err
+	}
+	st := exportState{x: x, w: w, ident: ident.ID, from: from, days: days, sum: &sum,
+		seen: map[netip.Addr]uint8{}, malware: map[string]string{}, asns: map[uint32]bool{}}
+	err = x.Store.EachFact(ctx, from, to, func(f *store.Fact) error {
+		if f.Role != event.RoleC2 && f.Role != event.RoleAttacker {
+			return nil
+		}
+		return st.fact(f)
+	})
+	if err != nil {
+		return sum, fmt.Errorf("stix: export: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return sum, err
+	}
+	sum.Objects, sum.Types, sum.Strictest = w.Objects(), w.Counts(), w.Strictest.String()
+	if sum.Withheld > 0 {
+		sum.WithheldBy = "marked above " + x.TLPMax.String()
+	}
+	return sum, nil
+}
+
+// dayMarking is a day's marking and the strictest marking of the exported
+// days from it to the period's end.
+type dayMarking struct {
+	tlp, rest event.TLP
+	none      bool // no events stored that day
+}
+
+// dayMarkings reads each day's marking before the scan (the store may not
+// answer a second query while a scan is open) and folds from the end, so
+// that an object first written on a day carries the strictest marking of
+// every exported day it may stand for.
+func (x *Exporter) dayMarkings(ctx context.Context, from, to int32) ([]dayMarking, error) {
+	days := make([]dayMarking, to-from+1)
+	for i := range days {
+		if x.Markings == nil {
+			days[i].tlp = event.TLPRed
+			continue
+		}
+		t, found, err := x.Markings.StrictestTLP(ctx, from+int32(i), from+int32(i))
+		if err != nil {
+			return nil, fmt.Errorf("stix: markings: %w", err)
+		}
+		days[i] = dayMarking{tlp: t, none: !found}
+	}
+	rest := event.TLPClear
+	for i := len(days) - 1; i >= 0; i-- {
+		if !days[i].none && days[i].tlp <= x.TLPMax {
+			rest = rest.Stricter(days[i].tlp)
+		}
+		days[i].rest = rest
+	}
+	return days, nil
+}
+
+// exportState is one export's progress.
+type exportState struct {
+	x     *Exporter
+	w     *Writer
+	ident string
+	from  int32
+	days  []dayMarking
+	sum   *Summary
+	// seen holds, per address, which of its objects were written.
+	seen    map[netip.Addr]uint8
+	malware map[string]string // name → marking id written with
+	asns    map[uint32]bool
+}
+
+const (
+	seenC2 uint8 = 1 << iota
+	seenAttacker
+	seenAddress
+)
+
+func (s *exportState) fact(f *store.Fact) error {
+	d := s.days[f.Day-s.from]
+	if d.tlp > s.x.TLPMax {
+		s.sum.Withheld++
+		return nil
+	}
+	s.sum.Facts++
+	bit := seenC2
+	if f.Role == event.RoleAttacker {
+		bit = seenAttacker
+	}
+	ip := f.IP.Unmap()
+	ind := IndicatorID(f.Role, ip)
+	if s.seen[ip]&bit == 0 {
+		s.seen[ip] |= bit
+		if err := s.indicator(f, ip, ind, d.rest); err != nil {
+			return err
+		}
+	}
+	if s.x.Sightings {
+		return s.sighting(f, ip, ind, d)
+	}
+	return nil
+}
+
+// IndicatorID returns the id of the indicator Concord exports for ip in
+// role r.
+func IndicatorID(r event.Role, ip netip.Addr) string {
+	return ID("indicator", "concord:indicator:"+r.String()+":"+ip.String())
+}
+
+func (s *exportState) indicator(f *store.Fact, ip netip.Addr, id string, t event.TLP) error {
+	mark, err := s.w.Mark(t)
+	if err != nil {
+		return err
+	}
+	ts := Timestamp(store.DayTime(f.Day))
+	ind := &Indicator{
+		Common: Common{Type: "indicator", SpecVersion: SpecVersion, ID: id, CreatedByRef: s.ident,
+			Created: ts, Modified: ts, ObjectMarkingRefs: []string{mark}},
+		Pattern: AddressPattern(ip), PatternType: "stix", ValidFrom: ts,
+		IndicatorTypes: []string{"malicious-activity"}, Role: f.Role.String(), Class: f.Class,
+	}
+	ind.Labels = []string{f.Role.String()}
+	if f.Role == event.RoleC2 {
+		s.sum.C2++
+		ind.Name = "C&C server " + ip.String()
+		ind.Description = "Command-and-control server"
+		if f.Malware != "" {
+			ind.Description += " of " + f.Malware
+		}
+		ind.Description += ", first seen on " + ts[:10] + "."
+	} else {
+		s.sum.Attackers++
+		ind.Name = "Attack source " + ip.String()
+		ind.Description = "Source of " + f.Class + ", first seen on " + ts[:10] + "."
+		if f.Flags != 0 {
+			ind.Flags = f.Flags.Names()
+			ind.Labels = append(ind.Labels, ind.Flags...)
+			ind.Description += " It was a relay (" + f.Flags.String() + ") then: whoever attacked may have used it without its owner's knowledge."
+			if f.Flags&(event.FlagTor|event.FlagProxy|event.FlagVPN) != 0 {
+				ind.IndicatorTypes = append(ind.IndicatorTypes, "anonymization")
+			}
+		}
+	}
+	if err := s.w.Write("indicator", ind); err != nil {
+		return err
+	}
+	if f.Malware == "" {
+		return nil
+	}
+	mal, ok := s.malware[f.Malware]
+	malID := ID("malware", "concord:malware:"+f.Malware)
+	if !ok {
+		s.malware[f.Malware] = mark
+		mal = mark
+		m := &Malware{Common: common("malware", "concord:malware:"+f.Malware, store.DayTime(f.Day), s.ident, mark),
+			Name: f.Malware, IsFamily: true}
+		if err := s.w.Write("malware", m); err != nil {
+			return err
+		}
+	}
+	relMark := mark
+	if mt, _ := TLPOfMarking(mal); mt > t {
+		relMark = mal
+	}
+	rel := &Relationship{
+		Common:           common("relationship", "concord:indicates:"+id+":"+malID, store.DayTime(f.Day), s.ident, relMark),
+		RelationshipType: "indicates", SourceRef: id, TargetRef: malID,
+	}
+	return s.w.Write("relationship", rel)
+}
+
+func (s *exportState) sighting(f *store.Fact, ip netip.Addr, ind string, d dayMarking) error {
+	addrID := SCOID(AddressType(ip), map[string]any{"value": ip.String()})
+	refs := []string{addrID}
+	if s.seen[ip]&seenAddress == 0 {
+		s.seen[ip] |= seenAddress
+		mark, err := s.w.Mark(d.rest)
+		if err != nil {
+			return err
+		}
+		a := &Address{SCO: SCO{Type: AddressType(ip), SpecVersion: SpecVersion, ID: addrID, ObjectMarkingRefs: []string{mark}}, Value: ip.String()}
+		if err := s.w.Write(a.Type, a); err != nil {
+			return err
+		}
+	}
+	if f.ASN != 0 {
+		asID := SCOID("autonomous-system", map[string]any{"number": f.ASN})
+		refs = append(refs, asID)
+		if !s.asns[f.ASN] {
+			s.asns[f.ASN] = true
+			// An AS number and its name are public registry data.
+			mark, err := s.w.Mark(event.TLPClear)
+			if err != nil {
+				return err
+			}
+			as := &AutonomousSystem{SCO: SCO{Type: "autonomous-system", SpecVersion: SpecVersion, ID: asID, ObjectMarkingRefs: []string{mark}}, Number: f.ASN, Name: f.ASName}
+			if err := s.w.Write("autonomous-system", as); err != nil {
+				return err
+			}
+		}
+	}
+	mark, err := s.w.Mark(d.tlp)
+	if err != nil {
+		return err
+	}
+	key := strings.Join([]string{f.Role.String(), ip.String(), strconv.Itoa(int(f.Day)), f.Class, f.Malware, f.Peer.String(), f.Feed}, "|")
+	start := store.DayTime(f.Day)
+	first, last := Timestamp(start), Timestamp(start.Add(24*time.Hour-time.Millisecond))
+	n := max(f.Events, 1)
+	od := &ObservedData{
+		Common:        common("observed-data", "concord:observed:"+key, start, s.ident, mark),
+		FirstObserved: first, LastObserved: last, NumberObserved: n, ObjectRefs: refs,
+	}
+	if f.Flags != 0 {
+		od.Flags = f.Flags.Names()
+	}
+	if err := s.w.Write("observed-data", od); err != nil {
+		return err
+	}
+	si := &Sighting{
+		Common:    common("sighting", "concord:sighting:"+key, start, s.ident, mark),
+		FirstSeen: first, LastSeen: last, Count: n, SightingOfRef: ind,
+		ObservedDataRefs: []string{od.ID}, WhereSightedRefs: []string{s.ident},
+	}
+	if f.Feed != "" {
+		si.Labels = []string{"feed:" + f.Feed}
+	}
+	return s.w.Write("sighting", si)
+}
