@@ -44,6 +44,7 @@ func commands() []command {
 		{"worker", "store what a NATS JetStream stream carries (fed by ingest --to nats://...)", runWorker},
 		{"report", "statistics for a period: C&C servers, controlled hosts, attack sources, relay share", runReport},
 		{"assess", "judge attribution from observations and evidence (ACH, ICD 203 likelihood, confidence)", runAssess},
+		{"export", "write C&C servers and attack sources for partners: STIX 2.1 bundles", runExport},
 		{"lookup", "show country, AS and relay flags of IP addresses", runLookup},
 		{"victim", "take a victim's report (submit) and tell its status by reference (status)", runVictim},
 		{"case", "open, show and list cases", runCase},
