@@ -52,6 +52,10 @@ type Attribute struct {
 	ObjectRelation string // the attribute's name within its object
 	Tags           []Tag
 	Raw            []byte
+	// Record numbers the top-level attributes and objects of a document
+	// (and event elements skipped whole) 1, 2, ... in input order; an
+	// object's attributes carry their object's number.
+	Record int64
 }
 
 // Object groups attributes after a template from the MISP object
@@ -69,6 +73,7 @@ type Object struct {
 	LastSeen        time.Time
 	Attributes      []Attribute
 	Raw             []byte
+	Record          int64 // see Attribute.Record
 }
 
 // Tag is a label on an event or attribute, usually a machine tag from a
@@ -82,6 +87,15 @@ type Tag struct {
 type Issue struct {
 	Where  string
 	Reason string
+	// Record is the number of the record (see Attribute.Record) the issue
+	// is about, 0 for an event's own members.
+	Record int64
+	// Event is the 1-based index in Document.Events of the event the
+	// issue is about, 0 for a list element that was skipped whole.
+	Event int
+	// Skipped reports whether the whole record was left out, rather than
+	// one of its members (a tag, a time).
+	Skipped bool
 }
 
 func (i Issue) String() string { return i.Where + ": " + i.Reason }
@@ -122,15 +136,32 @@ func DecodeStrict(data []byte) (*Event, error) {
 type decoder struct {
 	doc    *Document
 	strict bool
+	// rec is the number of the record being read, ev the index the event
+	// being read will have in doc.Events (1-based), inObject whether an
+	// object's attributes are being read.
+	rec      int64
+	ev       int
+	inObject bool
 }
 
-// skip records that something was left out; in strict mode it fails.
+// skip records that a member of a record was left out; in strict mode it
+// fails.
 func (d *decoder) skip(where, format string, args ...any) error {
+	return d.issue(false, where, format, args...)
+}
+
+// skipRecord records that the current record was left out whole (for an
+// attribute of an object, only that attribute: a member of its record).
+func (d *decoder) skipRecord(where, format string, args ...any) error {
+	return d.issue(!d.inObject, where, format, args...)
+}
+
+func (d *decoder) issue(whole bool, where, format string, args ...any) error {
 	reason := fmt.Sprintf(format, args...)
 	if d.strict {
 		return fmt.Errorf("misp: %s: %s", where, reason)
 	}
-	d.doc.Issues = append(d.doc.Issues, Issue{where, reason})
+	d.doc.Issues = append(d.doc.Issues, Issue{Where: where, Reason: reason, Record: d.rec, Event: d.ev, Skipped: whole})
 	return nil
 }
 
@@ -240,19 +271,23 @@ func (d *decoder) list(prefix string, raw []byte) error {
 // element decodes one list element: {"Event":{...}} or a bare event.
 func (d *decoder) element(where string, raw json.RawMessage) error {
 	m, ok := objectOf(raw)
-	if !ok {
-		return d.skip(where, "list element is not a JSON object")
-	}
-	if ev, ok := m["Event"]; ok {
+	ev, isEv := m["Event"]
+	if isEv {
 		if em, ok := objectOf(ev); ok {
 			return d.event(where, em)
 		}
-		return d.skip(where, "\"Event\" is not an object")
-	}
-	if looksLikeEvent(m) {
+	} else if ok && looksLikeEvent(m) {
 		return d.event(where, m)
 	}
-	return d.skip(where, "list element is not a MISP event (no \"Event\" member)")
+	d.rec++
+	d.ev = 0
+	switch {
+	case !ok:
+		return d.skipRecord(where, "list element is not a JSON object")
+	case isEv:
+		return d.skipRecord(where, "\"Event\" is not an object")
+	}
+	return d.skipRecord(where, "list element is not a MISP event (no \"Event\" member)")
 }
 
 func looksLikeEvent(m members) bool {
@@ -322,11 +357,14 @@ func (d *decoder) event(where string, m members) error {
 	}
 	var e Event
 	var err error
+	d.ev, d.inObject = len(d.doc.Events)+1, false
+	rec := d.rec
 	str := func(key string, dst *string) {
 		if err == nil {
 			*dst, err = d.str(where, key, m[key])
 		}
 	}
+	d.rec = 0 // issues of the event's own members belong to no record
 	str("uuid", &e.UUID)
 	str("info", &e.Info)
 	str("date", &e.Date)
@@ -365,7 +403,13 @@ func (d *decoder) event(where string, m members) error {
 	if err != nil {
 		return err
 	}
+	objs, err := d.elements(where, "Object", m["Object"])
+	if err != nil {
+		return err
+	}
+	d.rec = rec
 	for i, raw := range attrs {
+		d.rec++
 		a, ok, err := d.attribute(fmt.Sprintf("%s Attribute %d", where, i+1), raw)
 		if err != nil {
 			return err
@@ -374,11 +418,8 @@ func (d *decoder) event(where string, m members) error {
 			e.Attributes = append(e.Attributes, a)
 		}
 	}
-	objs, err := d.elements(where, "Object", m["Object"])
-	if err != nil {
-		return err
-	}
 	for i, raw := range objs {
+		d.rec++
 		o, ok, err := d.object(fmt.Sprintf("%s Object %d", where, i+1), raw)
 		if err != nil {
 			return err
@@ -487,7 +528,7 @@ func (d *decoder) attribute(where string, raw json.RawMessage) (Attribute, bool,
 	var a Attribute
 	m, ok := objectOf(raw)
 	if !ok {
-		return a, false, d.skip(where, "attribute is not a JSON object; skipped")
+		return a, false, d.skipRecord(where, "attribute is not a JSON object; skipped")
 	}
 	if d.strict {
 		if err := checkMembers(where, m, attributeMembers); err != nil {
@@ -521,11 +562,11 @@ func (d *decoder) attribute(where string, raw json.RawMessage) (Attribute, bool,
 			}
 			a.Value = string(bytes.TrimSpace(v))
 		} else {
-			return a, false, d.skip(where, "value is not a string; skipped")
+			return a, false, d.skipRecord(where, "value is not a string; skipped")
 		}
 	}
 	if a.Type == "" {
-		return a, false, d.skip(where, "attribute has no type; skipped")
+		return a, false, d.skipRecord(where, "attribute has no type; skipped")
 	}
 	if a.ToIDs, err = d.boolean(where, "to_ids", m["to_ids"]); err != nil {
 		return a, false, err
@@ -556,6 +597,7 @@ func (d *decoder) attribute(where string, raw json.RawMessage) (Attribute, bool,
 		}
 	}
 	a.Raw = bytes.TrimSpace(raw)
+	a.Record = d.rec
 	return a, true, nil
 }
 
@@ -563,7 +605,7 @@ func (d *decoder) object(where string, raw json.RawMessage) (Object, bool, error
 	var o Object
 	m, ok := objectOf(raw)
 	if !ok {
-		return o, false, d.skip(where, "object is not a JSON object; skipped")
+		return o, false, d.skipRecord(where, "object is not a JSON object; skipped")
 	}
 	if d.strict {
 		if err := checkMembers(where, m, objectMembers); err != nil {
@@ -589,7 +631,7 @@ func (d *decoder) object(where string, raw json.RawMessage) (Object, bool, error
 		return o, false, err
 	}
 	if o.Name == "" {
-		return o, false, d.skip(where, "object has no name; skipped")
+		return o, false, d.skipRecord(where, "object has no name; skipped")
 	}
 	if o.Deleted, err = d.boolean(where, "deleted", m["deleted"]); err != nil {
 		return o, false, err
@@ -607,6 +649,8 @@ func (d *decoder) object(where string, raw json.RawMessage) (Object, bool, error
 	if err != nil {
 		return o, false, err
 	}
+	d.inObject = true
+	defer func() { d.inObject = false }()
 	for i, r := range attrs {
 		a, ok, err := d.attribute(fmt.Sprintf("%s Attribute %d", where, i+1), r)
 		if err != nil {
@@ -617,6 +661,7 @@ func (d *decoder) object(where string, raw json.RawMessage) (Object, bool, error
 		}
 	}
 	o.Raw = bytes.TrimSpace(raw)
+	o.Record = d.rec
 	return o, true, nil
 }
 

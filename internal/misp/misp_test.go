@@ -101,6 +101,21 @@ func TestDecodeAcceptsWhatMISPInstancesEmit(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("issues:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	// Records are numbered across the document, skipped ones included.
+	type loc struct {
+		record  int64
+		event   int
+		skipped bool
+	}
+	wantLoc := []loc{{0, 1, false}, {3, 2, true}, {4, 2, true}, {5, 2, false}, {5, 2, false}, {6, 0, true}}
+	for i, is := range doc.Issues {
+		if i < len(wantLoc) && (loc{is.Record, is.Event, is.Skipped}) != wantLoc[i] {
+			t.Errorf("issue %d (%s) at %+v, want %+v", i, is, loc{is.Record, is.Event, is.Skipped}, wantLoc[i])
+		}
+	}
+	if e.Attributes[0].Record != 1 || e2.Attributes[0].Record != 2 || e2.Attributes[1].Record != 5 {
+		t.Errorf("records: %d, %d, %d", e.Attributes[0].Record, e2.Attributes[0].Record, e2.Attributes[1].Record)
+	}
 }
 
 func TestDecodeShapes(t *testing.T) {
