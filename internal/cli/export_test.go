@@ -36,6 +36,16 @@ func TestExportSTIXWritesABundleAtomically(t *testing.T) {
 	if err := json.Unmarshal(data, &b); err != nil || b.Type != "bundle" || int(sum["objects"].(float64)) != len(b.Objects) {
 		t.Fatalf("bundle: %v, %d objects, summary %v", err, len(b.Objects), sum["objects"])
 	}
+	// The bundle reads back into another node as the same incidents.
+	back := runJSON(t, 0, "ingest", "--db", filepath.Join(dir, "partner.db"), out)
+	files := back["files"].([]any)
+	got := files[0].(map[string]any)
+	if got["format"] != "stix" || got["accepted"].(float64) != 2 || got["records"].(float64) != float64(len(b.Objects)) {
+		t.Fatalf("ingest of the exported bundle: %v", got)
+	}
+	if by, _ := got["by_classification"].(map[string]any); by["malicious-code/c2-server"] != 1.0 || by["information-gathering/scanner"] != 1.0 {
+		t.Fatalf("classes after the round trip: %v", got["by_classification"])
+	}
 	left, _ := filepath.Glob(filepath.Join(dir, ".bundle.json.tmp*"))
 	if len(left) != 0 {
 		t.Fatalf("temporary files left: %v", left)

@@ -1,0 +1,171 @@
+package feed
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/concord-cert/concord/internal/event"
+	"github.com/concord-cert/concord/internal/golden"
+)
+
+func TestSTIXGolden(t *testing.T) {
+	files, err := filepath.Glob("testdata/stix/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no samples: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			rec := decodeFile(t, "stix", Options{TLP: tlpOf(event.TLPAmber)}, f)
+			golden.Check(t, f+".golden", rec.golden())
+			for i := range rec.events {
+				if err := rec.events[i].Validate(); err != nil {
+					t.Errorf("event %d: %v", i, err)
+				}
+			}
+		})
+	}
+}
+
+func TestSTIXMapsAndMarks(t *testing.T) {
+	rec := decodeFile(t, "stix", Options{TLP: tlpOf(event.TLPAmber)}, "testdata/stix/mixed.json")
+	byID := map[string]event.Event{}
+	for _, e := range rec.events {
+		byID[e.Identifier] = e
+	}
+	c2 := byID["indicator--c49901fe-712d-50da-82bc-c1d94b120492"]
+	if c2.Class != event.ClassC2 || c2.Source.Role != event.RoleC2 || c2.Malware != "emotet" || c2.TLP != event.TLPGreen {
+		t.Errorf("C&C indicator: %+v", c2)
+	}
+	if e := byID["indicator--1f1e3a2c-6a8e-4d6e-9b1b-6f1d2b7c8e01"]; e.Class.String() != "information-gathering/scanner" || e.TLP != event.TLPRed {
+		t.Errorf("scanner marked by the bundle's own TLP:RED definition: %s %s", e.Class, e.TLP)
+	}
+	if e := byID["observed-data--b67d30ff-02ac-498a-92f9-32f845f448cf"]; e.Kind != event.Observation || e.Source.IP.String() != "192.0.2.10" ||
+		e.Destination.IP.String() != "198.51.100.1" || e.Destination.Port != 443 || e.Transport != "tcp" || e.TLP != event.TLPGreen {
+		t.Errorf("observed connection: %+v", e)
+	}
+	if e := byID["sighting--ee20065d-2555-424f-ad9e-0f8428623c75"]; e.Source.IP.String() != "198.51.100.1" || e.TLP != event.TLPRed {
+		t.Errorf("sighting: %+v", e)
+	}
+	if rec.records() != 25 {
+		t.Errorf("%d objects accounted for, want 25", rec.records())
+	}
+	for _, r := range rec.rejects {
+		if r.Reason == "" || r.Line < 1 || r.Line > 25 {
+			t.Errorf("rejection %+v", r)
+		}
+	}
+}
+
+func TestSTIXDetection(t *testing.T) {
+	for _, tt := range []struct {
+		head string
+		want string
+	}{
+		{`{"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects": []}`, "stix"},
+		{"{\n  \"id\": \"bundle--x\",\n  \"objects\": [],\n  \"type\"  :  \"bundle\"\n}", "stix"},
+	} {
+		f, err := Detect("x.json", []byte(tt.head))
+		if err != nil || f.Name != tt.want {
+			t.Errorf("%q: detected %q, %v", tt.head, f.Name, err)
+		}
+	}
+	if sniffSTIX("x.json", []byte(`{"type":"indicator"}`)) != 0 {
+		t.Error("an object that is not a bundle was taken for one")
+	}
+}
+
+func TestSTIXRefusesWhatIsNotABundle(t *testing.T) {
+	for _, in := range []string{`{"type":"indicator"}`, `[1,2]`, `{"type":"bundle","objects":`} {
+		if _, err := decodeBytes(t, "stix", Options{}, []byte(in)); err == nil {
+			t.Errorf("%q decoded without an error", in)
+		}
+	}
+}
+
+// TestSTIXOASISExamples imports the OASIS documentation examples: every
+// object is either an event or a rejection with a reason.
+func TestSTIXOASISExamples(t *testing.T) {
+	dir := interopPath(t, "stix", "cti-documentation-examples")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) == 0 {
+		t.Fatal("no OASIS examples")
+	}
+	var objects, events, rejects int
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b struct{ Objects []json.RawMessage }
+		if err := json.Unmarshal(data, &b); err != nil {
+			t.Fatal(err)
+		}
+		rec := decodeFile(t, "stix", Options{}, f)
+		if rec.records() != len(b.Objects) {
+			t.Errorf("%s: %d objects, %d events and %d rejections", filepath.Base(f), len(b.Objects), len(rec.events), len(rec.rejects))
+		}
+		for _, r := range rec.rejects {
+			if !strings.HasPrefix(r.Reason, "skipped: ") {
+				t.Errorf("%s object %d: rejected as broken: %s", filepath.Base(f), r.Line, r.Reason)
+			}
+		}
+		for i := range rec.events {
+			if err := rec.events[i].Validate(); err != nil {
+				t.Errorf("%s: event %d: %v", filepath.Base(f), i, err)
+			}
+		}
+		objects, events, rejects = objects+len(b.Objects), events+len(rec.events), rejects+len(rec.rejects)
+		t.Logf("%s: %d objects, %d events, %d skipped", filepath.Base(f), len(b.Objects), len(rec.events), len(rec.rejects))
+	}
+	t.Logf("OASIS examples: %d bundles, %d objects: %d events, %d skipped with a reason", len(files), objects, events, rejects)
+}
+
+func FuzzSTIXBundle(f *testing.F) {
+	files, _ := filepath.Glob("testdata/stix/*.json")
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"type":"bundle","objects":[{"type":"indicator","pattern":"[ipv4-addr:value = '1.2.3.4']"},{"type":"sighting","sighting_of_ref":"x"}]}`))
+	f.Add([]byte(`{"type":"bundle","objects":[{"type":"observed-data","objects":{"0":{"type":"network-traffic","src_ref":"0"}}}]}`))
+	format, _ := Lookup("stix")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dec, err := format.New(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := &recorder{}
+		err = dec.Decode(t.Context(), bytes.NewReader(data), rec)
+		seen := map[int64]bool{}
+		for i := range rec.events {
+			e := &rec.events[i]
+			if err := e.Validate(); err != nil {
+				t.Fatalf("emitted invalid event: %v", err)
+			}
+			if e.Line < 1 || seen[e.Line] {
+				t.Fatalf("object %d reported twice or out of range", e.Line)
+			}
+			seen[e.Line] = true
+		}
+		for _, r := range rec.rejects {
+			if seen[r.Line] || r.Reason == "" {
+				t.Fatalf("object %d both decoded and rejected, or rejected without a reason", r.Line)
+			}
+			seen[r.Line] = true
+		}
+		if err != nil {
+			return
+		}
+		var b struct{ Objects []json.RawMessage }
+		if json.Unmarshal(data, &b) == nil && rec.records() != len(b.Objects) {
+			t.Fatalf("%d objects, %d events + %d rejections", len(b.Objects), len(rec.events), len(rec.rejects))
+		}
+	})
+}
