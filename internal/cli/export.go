@@ -21,6 +21,7 @@ import (
 // keeps its command in its own file.
 var exportFormats = map[string]func(ctx context.Context, e *env, args []string) int{
 	"stix": runExportSTIX,
+	"misp": runExportMISP,
 }
 
 func runExport(ctx context.Context, e *env, args []string) int {
