@@ -103,7 +103,7 @@ func (x *Exporter) Export(ctx context.Context, out io.Writer) (Summary, error) {
 		return sum, err
 	}
 	st := exportState{x: x, w: w, ident: ident.ID, from: from, days: days, sum: &sum,
-		seen: map[netip.Addr]uint8{}, malware: map[string]string{}, asns: map[uint32]bool{}}
+		seen: map[[16]byte]uint8{}, malware: map[string]string{}, asns: map[uint32]bool{}, stamps: make([]string, len(days))}
 	err = x.Store.EachFact(ctx, from, to, func(f *store.Fact) error {
 		if f.Role != event.RoleC2 && f.Role != event.RoleAttacker {
 			return nil
@@ -165,11 +165,35 @@ type exportState struct {
 	from  int32
 	days  []dayMarking
 	sum   *Summary
-	// seen holds, per address, which of its objects were written.
-	seen    map[netip.Addr]uint8
+	// seen holds, per address (in its 16-byte form, which takes a third
+	// less memory per entry than netip.Addr), which of its objects were
+	// written.
+	seen    map[[16]byte]uint8
 	malware map[string]string // name → marking id written with
 	asns    map[uint32]bool
+	stamps  []string // each day's timestamp, formatted once
+	// ind and rel are reused for every indicator: a bulk export writes
+	// millions.
+	ind Indicator
+	rel Relationship
 }
+
+// stamp returns the STIX timestamp of the start of day.
+func (s *exportState) stamp(day int32) string {
+	i := day - s.from
+	if s.stamps[i] == "" {
+		s.stamps[i] = Timestamp(store.DayTime(day))
+	}
+	return s.stamps[i]
+}
+
+// Read-only lists shared by the indicators that carry them.
+var (
+	malicious      = []string{"malicious-activity"}
+	maliciousRelay = []string{"malicious-activity", "anonymization"}
+	labelC2        = []string{event.RoleC2.String()}
+	labelAttacker  = []string{event.RoleAttacker.String()}
+)
 
 const (
 	seenC2 uint8 = 1 << iota
@@ -189,9 +213,10 @@ func (s *exportState) fact(f *store.Fact) error {
 		bit = seenAttacker
 	}
 	ip := f.IP.Unmap()
+	key := ip.As16()
 	ind := IndicatorID(f.Role, ip)
-	if s.seen[ip]&bit == 0 {
-		s.seen[ip] |= bit
+	if s.seen[key]&bit == 0 {
+		s.seen[key] |= bit
 		if err := s.indicator(f, ip, ind, d.rest); err != nil {
 			return err
 		}
@@ -213,32 +238,35 @@ func (s *exportState) indicator(f *store.Fact, ip netip.Addr, id string, t event
 	if err != nil {
 		return err
 	}
-	ts := Timestamp(store.DayTime(f.Day))
-	ind := &Indicator{
+	ts := s.stamp(f.Day)
+	ind := &s.ind
+	*ind = Indicator{
 		Common: Common{Type: "indicator", SpecVersion: SpecVersion, ID: id, CreatedByRef: s.ident,
 			Created: ts, Modified: ts, ObjectMarkingRefs: []string{mark}},
 		Pattern: AddressPattern(ip), PatternType: "stix", ValidFrom: ts,
-		IndicatorTypes: []string{"malicious-activity"}, Role: f.Role.String(), Class: f.Class,
+		IndicatorTypes: malicious, Role: f.Role.String(), Class: f.Class,
 	}
-	ind.Labels = []string{f.Role.String()}
+	addr := ip.String()
 	if f.Role == event.RoleC2 {
 		s.sum.C2++
-		ind.Name = "C&C server " + ip.String()
-		ind.Description = "Command-and-control server"
+		ind.Labels = labelC2
+		ind.Name = "C&C server " + addr
 		if f.Malware != "" {
-			ind.Description += " of " + f.Malware
+			ind.Description = "Command-and-control server of " + f.Malware + ", first seen on " + ts[:10] + "."
+		} else {
+			ind.Description = "Command-and-control server, first seen on " + ts[:10] + "."
 		}
-		ind.Description += ", first seen on " + ts[:10] + "."
 	} else {
 		s.sum.Attackers++
-		ind.Name = "Attack source " + ip.String()
+		ind.Labels = labelAttacker
+		ind.Name = "Attack source " + addr
 		ind.Description = "Source of " + f.Class + ", first seen on " + ts[:10] + "."
 		if f.Flags != 0 {
 			ind.Flags = f.Flags.Names()
-			ind.Labels = append(ind.Labels, ind.Flags...)
+			ind.Labels = append([]string{event.RoleAttacker.String()}, ind.Flags...)
 			ind.Description += " It was a relay (" + f.Flags.String() + ") then: whoever attacked may have used it without its owner's knowledge."
 			if f.Flags&(event.FlagTor|event.FlagProxy|event.FlagVPN) != 0 {
-				ind.IndicatorTypes = append(ind.IndicatorTypes, "anonymization")
+				ind.IndicatorTypes = maliciousRelay
 			}
 		}
 	}
@@ -263,18 +291,19 @@ func (s *exportState) indicator(f *store.Fact, ip netip.Addr, id string, t event
 	if mt, _ := TLPOfMarking(mal); mt > t {
 		relMark = mal
 	}
-	rel := &Relationship{
-		Common:           common("relationship", "concord:indicates:"+id+":"+malID, store.DayTime(f.Day), s.ident, relMark),
+	s.rel = Relationship{
+		Common: Common{Type: "relationship", SpecVersion: SpecVersion, ID: ID("relationship", "concord:indicates:"+id+":"+malID),
+			CreatedByRef: s.ident, Created: ts, Modified: ts, ObjectMarkingRefs: []string{relMark}},
 		RelationshipType: "indicates", SourceRef: id, TargetRef: malID,
 	}
-	return s.w.Write("relationship", rel)
+	return s.w.Write("relationship", &s.rel)
 }
 
 func (s *exportState) sighting(f *store.Fact, ip netip.Addr, ind string, d dayMarking) error {
 	addrID := SCOID(AddressType(ip), map[string]any{"value": ip.String()})
 	refs := []string{addrID}
-	if s.seen[ip]&seenAddress == 0 {
-		s.seen[ip] |= seenAddress
+	if key := ip.As16(); s.seen[key]&seenAddress == 0 {
+		s.seen[key] |= seenAddress
 		mark, err := s.w.Mark(d.rest)
 		if err != nil {
 			return err

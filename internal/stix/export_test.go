@@ -31,6 +31,11 @@ type sample struct {
 	mal   string
 }
 
+// sqliteOpen opens a SQLite store at path.
+func sqliteOpen(ctx context.Context, path string) (*sqlite.Store, error) {
+	return sqlite.Open(ctx, path)
+}
+
 func openStore(t testing.TB) *sqlite.Store {
 	t.Helper()
 	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "concord.db"))

@@ -15,11 +15,15 @@ var Namespace = [16]byte{0x00, 0xab, 0xed, 0xb4, 0xaa, 0x42, 0x46, 0x6c, 0x9c, 0
 // UUIDv5 returns the RFC 9562 version 5 UUID of name in namespace ns, in
 // its textual form.
 func UUIDv5(ns [16]byte, name []byte) string {
-	h := sha1.New()
-	h.Write(ns[:])
-	h.Write(name)
-	var sum [20]byte
-	h.Sum(sum[:0])
+	var b [36]byte
+	return string(appendUUIDv5(b[:0], ns, name))
+}
+
+// appendUUIDv5 appends the textual UUIDv5 of name in ns to dst.
+func appendUUIDv5(dst []byte, ns [16]byte, name []byte) []byte {
+	var scratch [256]byte
+	in := append(append(scratch[:0], ns[:]...), name...)
+	sum := sha1.Sum(in)
 	u := sum[:16]
 	u[6] = u[6]&0x0f | 0x50
 	u[8] = u[8]&0x3f | 0x80
@@ -33,12 +37,15 @@ func UUIDv5(ns [16]byte, name []byte) string {
 	hex.Encode(b[19:23], u[8:10])
 	b[23] = '-'
 	hex.Encode(b[24:36], u[10:16])
-	return string(b[:])
+	return append(dst, b[:]...)
 }
 
 // ID returns the identifier "typ--uuid" of the object named name.
 func ID(typ, name string) string {
-	return typ + "--" + UUIDv5(Namespace, []byte(name))
+	var b [128]byte
+	out := append(append(b[:0], typ...), "--"...)
+	var nb [200]byte
+	return string(appendUUIDv5(out, Namespace, append(nb[:0], name...)))
 }
 
 // SCOID returns the deterministic id of a cyber-observable object of type

@@ -21,6 +21,7 @@ type Writer struct {
 	// Strictest is the most restrictive marking written so far.
 	Strictest event.TLP
 	counts    map[string]int64
+	buf       []byte
 }
 
 // NewWriter starts a bundle with id bundleID ("bundle--uuid") on w.
@@ -57,7 +58,12 @@ func (w *Writer) Write(typ string, obj any) error {
 			return fmt.Errorf("stix: write bundle: %w", err)
 		}
 	}
-	if err := w.enc.Encode(obj); err != nil {
+	if a, ok := obj.(appender); ok {
+		w.buf = append(a.appendJSON(w.buf[:0]), '\n')
+		if _, err := w.bw.Write(w.buf); err != nil {
+			return fmt.Errorf("stix: write %s: %w", typ, err)
+		}
+	} else if err := w.enc.Encode(obj); err != nil {
 		return fmt.Errorf("stix: write %s: %w", typ, err)
 	}
 	w.n++
