@@ -7,10 +7,10 @@ import (
 )
 
 // SchemaVersion is the schema both backends must be at for a move: the
-// tables below are those of migrations 1 to 7 of store/sqlite and
+// tables below are those of migrations 1 to 9 of store/sqlite and
 // store/postgres. A later migration must be mapped here before migrate
 // will move a database that has it.
-const SchemaVersion = 8
+const SchemaVersion = 9
 
 // kind is how a column is read from SQLite and written to PostgreSQL.
 type kind int
@@ -60,7 +60,7 @@ func join(parts ...[]column) []column {
 	return out
 }
 
-// tables lists every table of schema version 7 except schema_migrations
+// tables lists every table of schema version 9 except schema_migrations
 // (the destination has its own) and sessions, parents before the tables
 // whose foreign keys point at them. Sessions stay behind: they are
 // logins of browsers to the source's server, hours long, and hold nothing
@@ -129,6 +129,12 @@ var tables = []table{
 	{name: "audit", order: "seq", cols: join(
 		cols(integer, "seq", "time"), cols(text, "actor", "action", "object", "detail"), cols(blob, "prev", "hash"))},
 	{name: "audit_head", order: "id", cols: join(cols(integer, "id", "seq"), cols(blob, "hash"))},
+	{name: "taxii_collections", order: "id", cols: join(cols(text, "id"), cols(integer, "last_added"))},
+	{name: "taxii_objects", order: "id", identity: true, cols: join(
+		cols(integer, "id"), cols(text, "collection", "object_id"), cols(integer, "version"), cols(text, "type", "spec_version"),
+		cols(integer, "added", "tlp"), cols(boolean, "first", "last"), cols(blob, "object"))},
+	{name: "taxii_status", order: "id", cols: join(
+		cols(text, "id", "collection", "user_name"), cols(integer, "requested"), cols(text, "status", "details"))},
 }
 
 // selectSQL is the query that reads t from SQLite.

@@ -312,4 +312,41 @@ UPDATE feed_days SET max_tlp = COALESCE((SELECT t.tlp FROM feed_day_tlp t
 	WHERE t.day = feed_days.day AND t.feed = feed_days.feed AND t.ipdb_id = feed_days.ipdb_id), 0);
 DROP TABLE temp.feed_day_tlp;
 `,
+	// 9: the TAXII server's collections: each object version with the
+	// fields TAXII filters on, ordered by the strictly increasing time it
+	// was added (taxii_collections keeps each collection's high-water
+	// mark, so a version added later never sorts before one a client has
+	// paged past, even after deletions); and the status of POSTed
+	// envelopes.
+	`
+CREATE TABLE taxii_collections (
+	id         TEXT    PRIMARY KEY,
+	last_added INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE taxii_objects (
+	id           INTEGER PRIMARY KEY,
+	collection   TEXT    NOT NULL,
+	object_id    TEXT    NOT NULL,
+	version      INTEGER NOT NULL,
+	type         TEXT    NOT NULL,
+	spec_version TEXT    NOT NULL,
+	added        INTEGER NOT NULL,
+	tlp          INTEGER NOT NULL,
+	first        INTEGER NOT NULL,
+	last         INTEGER NOT NULL,
+	object       BLOB    NOT NULL,
+	UNIQUE (collection, object_id, version)
+);
+CREATE INDEX taxii_objects_added ON taxii_objects(collection, added, id);
+
+CREATE TABLE taxii_status (
+	id         TEXT    PRIMARY KEY,
+	collection TEXT    NOT NULL,
+	user_name  TEXT    NOT NULL,
+	requested  INTEGER NOT NULL,
+	status     TEXT    NOT NULL,
+	details    TEXT    NOT NULL
+) WITHOUT ROWID;
+`,
 }

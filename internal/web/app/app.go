@@ -10,6 +10,7 @@ import (
 	"github.com/concord-cert/concord/internal/web/cases"
 	"github.com/concord-cert/concord/internal/web/events"
 	"github.com/concord-cert/concord/internal/web/public"
+	"github.com/concord-cert/concord/internal/web/taxii"
 )
 
 // Areas are the route registrations of every area, in menu order.
@@ -18,6 +19,7 @@ var Areas = []func(*web.Server) error{
 	cases.Register,
 	public.Register,
 	admin.Register,
+	taxii.Register,
 }
 
 // New returns the node's server over st with every area registered.

@@ -1,0 +1,11 @@
+package postgres
+
+import (
+	"testing"
+
+	"github.com/concord-cert/concord/internal/store/storetest"
+)
+
+func TestTAXIIConformance(t *testing.T) {
+	storetest.RunTAXII(t, func(t *testing.T) storetest.TAXIIStore { return openTest(t) })
+}

@@ -1,0 +1,19 @@
+package sqlite
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/concord-cert/concord/internal/store/storetest"
+)
+
+func TestTAXIIConformance(t *testing.T) {
+	storetest.RunTAXII(t, func(t *testing.T) storetest.TAXIIStore {
+		s, err := Open(context.Background(), filepath.Join(t.TempDir(), "concord.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
