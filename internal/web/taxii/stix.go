@@ -98,6 +98,11 @@ func parseObject(raw json.RawMessage, now time.Time) (parsed, error) {
 		break
 	}
 	p.TLP = DefaultTLP
+	if _, ok := tlpMarkings[o.ID]; ok && o.Type == "marking-definition" {
+		// The TLP definitions are public: clients send them along with
+		// the objects that refer to them.
+		p.TLP = event.TLPClear
+	}
 	known := false
 	for _, ref := range o.Markings {
 		if t, ok := tlpMarkings[ref]; ok {

@@ -663,3 +663,21 @@ func webPrincipal(user string) auth.Principal {
 	}
 	panic(user)
 }
+
+// TestTLPDefinitionsTravelWithTheirObjects posts what a STIX producer
+// sends to the community collection: the TLP:GREEN definition with an
+// object marked by it.
+func TestTLPDefinitionsTravelWithTheirObjects(t *testing.T) {
+	s := newServer(t)
+	def := map[string]any{"type": "marking-definition", "spec_version": "2.1", "id": taxii.TLPMarking(event.TLPGreen),
+		"created": "2022-10-01T00:00:00.000Z", "name": "TLP:GREEN"}
+	st := s.basic("analyst").post(t, community, def, indicator(stixID("indicator", 10, 1), t0, int(event.TLPGreen)))
+	if st.SuccessCount != 2 {
+		t.Fatalf("status %+v", st)
+	}
+	var p page
+	must(t, s.basic("partner").get(community+"objects/?match[type]=marking-definition"), http.StatusOK).decode(t, &p)
+	if len(p.Objects) != 1 || p.Objects[0].ID != taxii.TLPMarking(event.TLPGreen) {
+		t.Fatalf("the partner reads %+v", p)
+	}
+}
