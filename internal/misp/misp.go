@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Event is a MISP event: a set of attributes and objects under one
@@ -112,7 +113,8 @@ type Document struct {
 // Type deviations MISP instances are known to emit are accepted; elements
 // that cannot be used (an attribute without a type, a tag that is not an
 // object) are skipped and listed in Issues. Decode fails only when data is
-// not JSON or holds no MISP event structure at all.
+// not JSON or holds no MISP event structure at all. The Raw fields of the
+// result are slices of data.
 func Decode(data []byte) (*Document, error) {
 	d := &decoder{doc: &Document{}}
 	return d.doc, d.document(data)
@@ -175,28 +177,103 @@ func (d *decoder) quirk(where, format string, args ...any) error {
 
 type members map[string]json.RawMessage
 
+// objectOf and arrayOf split a JSON object or array into its members or
+// elements, each a slice of raw (no copy). They are only ever given values
+// inside a document json.Valid accepted, so they need not check syntax;
+// decoding a MISP export of a million attributes with encoding/json maps
+// instead copies and re-validates every attribute at each level.
 func objectOf(raw []byte) (members, bool) {
 	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' {
+	if len(raw) < 2 || raw[0] != '{' {
 		return nil, false
 	}
-	var m members
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, false
+	m := members{}
+	p := skipWS(raw, 1)
+	for p < len(raw) && raw[p] != '}' {
+		end := scanValue(raw, p)
+		key := string(raw[p+1 : end-1])
+		if strings.IndexByte(key, '\\') >= 0 {
+			if err := json.Unmarshal(raw[p:end], &key); err != nil {
+				return nil, false
+			}
+		}
+		p = skipWS(raw, end)
+		if p >= len(raw) || raw[p] != ':' {
+			return nil, false
+		}
+		p = skipWS(raw, p+1)
+		end = scanValue(raw, p)
+		m[key] = raw[p:end:end]
+		p = skipWS(raw, end)
+		if p < len(raw) && raw[p] == ',' {
+			p = skipWS(raw, p+1)
+		}
 	}
 	return m, true
 }
 
 func arrayOf(raw []byte) ([]json.RawMessage, bool) {
 	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '[' {
+	if len(raw) < 2 || raw[0] != '[' {
 		return nil, false
 	}
 	var a []json.RawMessage
-	if err := json.Unmarshal(raw, &a); err != nil {
-		return nil, false
+	p := skipWS(raw, 1)
+	for p < len(raw) && raw[p] != ']' {
+		end := scanValue(raw, p)
+		a = append(a, raw[p:end:end])
+		p = skipWS(raw, end)
+		if p < len(raw) && raw[p] == ',' {
+			p = skipWS(raw, p+1)
+		}
 	}
 	return a, true
+}
+
+func skipWS(d []byte, p int) int {
+	for p < len(d) && (d[p] == ' ' || d[p] == '\t' || d[p] == '\n' || d[p] == '\r') {
+		p++
+	}
+	return p
+}
+
+// scanValue returns the offset just past the valid JSON value at d[p].
+func scanValue(d []byte, p int) int {
+	if p >= len(d) {
+		return p
+	}
+	switch d[p] {
+	case '"':
+		for q := p + 1; q < len(d); q++ {
+			switch d[q] {
+			case '\\':
+				q++
+			case '"':
+				return q + 1
+			}
+		}
+		return len(d)
+	case '{', '[':
+		depth := 0
+		for q := p; q < len(d); q++ {
+			switch d[q] {
+			case '"':
+				q = scanValue(d, q) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return q + 1
+				}
+			}
+		}
+		return len(d)
+	}
+	q := p
+	for q < len(d) && d[q] != ',' && d[q] != '}' && d[q] != ']' && d[q] != ' ' && d[q] != '\t' && d[q] != '\n' && d[q] != '\r' {
+		q++
+	}
+	return q
 }
 
 func (d *decoder) document(data []byte) error {
@@ -785,8 +862,11 @@ func isNumber(raw []byte) bool {
 
 func jsonString(raw []byte) (string, bool) {
 	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '"' {
+	if len(raw) < 2 || raw[0] != '"' {
 		return "", false
+	}
+	if body := raw[1 : len(raw)-1]; bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
+		return string(body), true
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {

@@ -2,6 +2,7 @@ package misp
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -268,4 +269,41 @@ func TestWriterOutputIsStrictMISP(t *testing.T) {
 		!e.Attributes[0].ToIDs || e.Attributes[1].ToIDs || len(e.Attributes[1].Tags) != 2 || len(e.Tags) != 1 {
 		t.Errorf("read back: %+v", e)
 	}
+}
+
+// FuzzDecode checks that no input makes Decode panic, and that the
+// in-place member scanner agrees with encoding/json on valid objects.
+func FuzzDecode(f *testing.F) {
+	for _, p := range []string{"testdata/event.json", "testdata/quirks.json"} {
+		f.Add(readFileF(f, p))
+	}
+	f.Add([]byte(`{"Event":{"a\"b":"\u00e9","x":[1,{"y":"]"}],"z":-1.5e3}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		Decode(data)
+		DecodeStrict(data)
+		if !json.Valid(data) {
+			return
+		}
+		var want map[string]json.RawMessage
+		if json.Unmarshal(data, &want) != nil {
+			return
+		}
+		got, ok := objectOf(data)
+		if !ok || len(got) != len(want) {
+			t.Fatalf("objectOf: %v %d members, encoding/json %d", ok, len(got), len(want))
+		}
+		for k, v := range want {
+			if !bytes.Equal(bytes.TrimSpace(got[k]), bytes.TrimSpace(v)) {
+				t.Fatalf("member %q: %s, encoding/json %s", k, got[k], v)
+			}
+		}
+	})
+}
+
+func readFileF(f *testing.F, path string) []byte {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return b
 }
