@@ -142,8 +142,11 @@ func (d *stixDecoder) Decode(ctx context.Context, r io.Reader, sink Sink) error 
 	if err := json.Unmarshal(bytes.TrimPrefix(data, feodoBOM), &b); err != nil {
 		return fmt.Errorf("feed: stix: not a JSON bundle: %v", err)
 	}
-	if b.Type != "bundle" {
-		return fmt.Errorf("feed: stix: the JSON object is a %q, not a STIX bundle", truncate(b.Type, 40))
+	// A TAXII 2.1 envelope ({"objects": [...], "more": ...}) carries
+	// objects as a bundle does, without a type: what a TAXII server
+	// receives in a POST and a client pulls from a collection.
+	if b.Type != "bundle" && (b.Type != "" || b.Objects == nil) {
+		return fmt.Errorf("feed: stix: the JSON object is a %q, not a STIX bundle or TAXII envelope", truncate(b.Type, 40))
 	}
 	d.index(b.Objects)
 	var e event.Event

@@ -78,8 +78,15 @@ func TestSTIXDetection(t *testing.T) {
 	}
 }
 
+func TestSTIXReadsATAXIIEnvelope(t *testing.T) {
+	rec, err := decodeBytes(t, "stix", Options{}, []byte(`{"more":false,"objects":[{"type":"indicator","id":"indicator--1","pattern":"[ipv4-addr:value = '192.0.2.1']","pattern_type":"stix","valid_from":"2024-03-01T00:00:00Z"}]}`))
+	if err != nil || len(rec.events) != 1 || rec.events[0].Source.IP.String() != "192.0.2.1" {
+		t.Fatalf("envelope: %v, %+v", err, rec)
+	}
+}
+
 func TestSTIXRefusesWhatIsNotABundle(t *testing.T) {
-	for _, in := range []string{`{"type":"indicator"}`, `[1,2]`, `{"type":"bundle","objects":`} {
+	for _, in := range []string{`{"type":"indicator"}`, `[1,2]`, `{"type":"bundle","objects":`, `{"more":false}`} {
 		if _, err := decodeBytes(t, "stix", Options{}, []byte(in)); err == nil {
 			t.Errorf("%q decoded without an error", in)
 		}

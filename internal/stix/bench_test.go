@@ -47,7 +47,14 @@ func (m sameMarking) StrictestTLP(context.Context, int32, int32) (event.TLP, boo
 
 // BenchmarkExportIndicators streams a bundle of CONCORD_BENCH_STIX_N
 // (default 1,000,000) C&C indicators, each related to its malware family,
-// to io.Discard, and reports the rate and the heap in use at the end.
+// to io.Discard, and reports the rate and the heap the process holds.
+//
+// Measured on 2 shared cores (AMD EPYC): about 4 s and 70 MiB of heap for
+// a million indicators in-process. As a whole process on a SQLite store
+// filled by TestFillBenchStore (1,000,000 facts), `concord export stix
+// --out -` takes 5 s with a peak RSS of 107 MB; `--out FILE` 7.5–8.7 s
+// with the same RSS, the difference being the fsync of the 1.1 GB bundle
+// (2,000,008 objects) before the rename.
 func BenchmarkExportIndicators(b *testing.B) {
 	n := 1_000_000
 	if v := os.Getenv("CONCORD_BENCH_STIX_N"); v != "" {
@@ -102,7 +109,7 @@ func TestFillBenchStore(t *testing.T) {
 		for i := start; i < min(start+size, n); i++ {
 			var a [4]byte
 			binary.BigEndian.PutUint32(a[:], 0x0b000000+uint32(i))
-			e := event.Event{TimeSource: day0.Add(time.Duration(i) * 30 * 24 * time.Hour / time.Duration(n)), TimeObservation: day0,
+			e := event.Event{TimeSource: day0.Add(time.Duration(int64(i)*30*86400/int64(n)) * time.Second), TimeObservation: day0,
 				Feed: event.Feed{Name: "feodo-tracker"}, Source: event.Endpoint{IP: netip.AddrFrom4(a), Port: 443, CC: "PL", ASN: 64500},
 				Malware: families[i%len(families)], TLP: event.TLPGreen, Raw: []byte("x")}
 			e.SetClass(event.ClassC2)
