@@ -30,7 +30,13 @@ const mispRoundTrip = `{"Event":{"uuid":"5c1f6c1e-5e1c-4b3a-9d34-0f0c0a0000aa","
  {"type":"ip-src","category":"Network activity","to_ids":true,"value":"198.51.100.8","timestamp":"1709337800",
   "Tag":[{"name":"tlp:amber"},{"name":"rsit:information-gathering=\"scanner\""}]},
  {"type":"ip-dst","category":"Network activity","to_ids":true,"value":"192.0.2.99","timestamp":"1709424100",
-  "Tag":[{"name":"tlp:red"},{"name":"rsit:malicious-code=\"c2-server\""}]}
+  "Tag":[{"name":"tlp:red"},{"name":"rsit:malicious-code=\"c2-server\""}]},
+ {"type":"ip-src","category":"Network activity","to_ids":false,"value":"10.20.30.40","timestamp":"1709251500",
+  "Tag":[{"name":"tlp:green"},{"name":"rsit:malicious-code=\"infected-system\""}]},
+ {"type":"ip-dst","category":"Network activity","to_ids":false,"value":"203.0.113.80","timestamp":"1709251600",
+  "Tag":[{"name":"tlp:green"},{"name":"rsit:vulnerable=\"vulnerable-system\""}]},
+ {"type":"ip-dst","category":"Network activity","to_ids":true,"value":"203.0.113.90","timestamp":"1709251700",
+  "Tag":[{"name":"tlp:green"},{"name":"rsit:fraud=\"phishing\""}]}
 ]}}`
 
 // indicator is what must survive a round trip.
@@ -85,7 +91,7 @@ func TestExportMISPRoundTrip(t *testing.T) {
 	db := filepath.Join(dir, "c.db")
 	in := writeFile(t, dir, "partner.json", mispRoundTrip)
 	ing := runJSON(t, 0, "ingest", "--db", db, in)
-	if f := ing["files"].([]any)[0].(map[string]any); f["format"] != "misp" || f["accepted"].(float64) != 5 {
+	if f := ing["files"].([]any)[0].(map[string]any); f["format"] != "misp" || f["accepted"].(float64) != 8 {
 		t.Fatalf("ingest: %v", ing)
 	}
 	out := filepath.Join(dir, "export.json")
@@ -118,6 +124,21 @@ func TestExportMISPRoundTrip(t *testing.T) {
 	runJSON(t, 0, "export", "misp", "--db", db2, "--from", "2024-03-01", "--to", "2024-03-31", "--tlp-max", "RED", "--out", out2)
 	if got := readIndicators(t, out2); !equalIndicators(got, want) {
 		t.Errorf("second round trip:\n got %v\nwant %v", got, want)
+	}
+
+	// Every role a fact is kept for survives too.
+	all := append(args, "--tlp-max", "RED", "--roles", "c2-server,attack-source,infected-host,vulnerable-host,malicious-host")
+	if sum := runJSON(t, 0, all...); sum["attributes"].(float64) != 8 {
+		t.Fatalf("all roles: %v", sum)
+	}
+	wantAll := append([]indicator{
+		{"10.20.30.40", event.RoleInfected, event.TLPGreen, "2024-03-01"},
+		{"203.0.113.80", event.RoleVulnerable, event.TLPGreen, "2024-03-01"},
+		{"203.0.113.90", event.RoleMalicious, event.TLPGreen, "2024-03-01"},
+	}, want...)
+	sort.Slice(wantAll, func(i, j int) bool { return wantAll[i].ip < wantAll[j].ip })
+	if got := readIndicators(t, out); !equalIndicators(got, wantAll) {
+		t.Errorf("all roles:\n got %v\nwant %v", got, wantAll)
 	}
 
 	// The default ceiling, AMBER, withholds the RED day; the file is
