@@ -81,8 +81,18 @@ func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
 // Export writes the bundle to out.
 func (x *Exporter) Export(ctx context.Context, out io.Writer) (Summary, error) {
-	bundle := x.BundleID()
-	sum := Summary{Bundle: bundle, From: day(x.From), To: day(x.To), TLPMax: x.TLPMax.String()}
+	return x.run(ctx, func() (*Writer, error) { return NewWriter(out, x.BundleID()) })
+}
+
+// Each hands every object of the export to emit, marking definitions and
+// the agency's identity first, without a bundle around them: what a TAXII
+// server needs to fill a collection.
+func (x *Exporter) Each(ctx context.Context, emit Emit) (Summary, error) {
+	return x.run(ctx, func() (*Writer, error) { return NewObjectWriter(emit), nil })
+}
+
+func (x *Exporter) run(ctx context.Context, open func() (*Writer, error)) (Summary, error) {
+	sum := Summary{Bundle: x.BundleID(), From: day(x.From), To: day(x.To), TLPMax: x.TLPMax.String()}
 	from, to := store.DayOf(x.From), store.DayOf(x.To)
 	if to < from {
 		return sum, fmt.Errorf("stix: the period ends (%s) before it starts (%s)", sum.To, sum.From)
@@ -91,7 +101,7 @@ func (x *Exporter) Export(ctx context.Context, out io.Writer) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	w, err := NewWriter(out, bundle)
+	w, err := open()
 	if err != nil {
 		return sum, err
 	}
@@ -261,13 +271,15 @@ func (s *exportState) indicator(f *store.Fact, ip netip.Addr, id string, t event
 		ind.Labels = labelAttacker
 		ind.Name = "Attack source " + addr
 		ind.Description = "Source of " + f.Class + ", first seen on " + ts[:10] + "."
-		if f.Flags != 0 {
-			ind.Flags = f.Flags.Names()
-			ind.Labels = append([]string{event.RoleAttacker.String()}, ind.Flags...)
-			ind.Description += " It was a relay (" + f.Flags.String() + ") then: whoever attacked may have used it without its owner's knowledge."
-			if f.Flags&(event.FlagTor|event.FlagProxy|event.FlagVPN) != 0 {
-				ind.IndicatorTypes = maliciousRelay
-			}
+	}
+	if f.Flags != 0 {
+		// Relay, hosting and sinkhole flags say why the address may not
+		// be the adversary's own: a partner must see them to act fairly.
+		ind.Flags = f.Flags.Names()
+		ind.Labels = append([]string{f.Role.String()}, ind.Flags...)
+		ind.Description += " When first seen it was flagged " + f.Flags.String() + ": whoever used it may have done so without its owner's knowledge."
+		if f.Flags&(event.FlagTor|event.FlagProxy|event.FlagVPN) != 0 {
+			ind.IndicatorTypes = maliciousRelay
 		}
 	}
 	if err := s.w.Write("indicator", ind); err != nil {

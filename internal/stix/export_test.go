@@ -159,6 +159,30 @@ func TestExportWithholdsAboveTLPMax(t *testing.T) {
 	}
 }
 
+func TestEachEmitsTheBundlesObjects(t *testing.T) {
+	s := openStore(t)
+	fill(t, s, testSamples)
+	_, objs, _ := export(t, s, event.TLPRed, true)
+	x := &Exporter{Store: s, Markings: s, Agency: testAgency, From: day0, To: day0.Add(3 * 24 * time.Hour), TLPMax: event.TLPRed, Sightings: true}
+	var got []map[string]any
+	sum, err := x.Each(context.Background(), func(typ string, obj []byte) error {
+		var m map[string]any
+		if err := json.Unmarshal(obj, &m); err != nil || m["type"] != typ {
+			t.Fatalf("emitted %s: %v %s", typ, err, obj)
+		}
+		got = append(got, m)
+		return nil
+	})
+	if err != nil || int(sum.Objects) != len(got) || len(got) != len(objs) {
+		t.Fatalf("Each: %v, %d objects emitted, summary %d, bundle %d", err, len(got), sum.Objects, len(objs))
+	}
+	for i := range got {
+		if got[i]["id"] != objs[i]["id"] {
+			t.Fatalf("object %d: %v, bundle has %v", i, got[i]["id"], objs[i]["id"])
+		}
+	}
+}
+
 func TestExportIsDeterministic(t *testing.T) {
 	s := openStore(t)
 	fill(t, s, testSamples)

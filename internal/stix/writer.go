@@ -2,6 +2,7 @@ package stix
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,15 +10,23 @@ import (
 	"github.com/concord-cert/concord/internal/event"
 )
 
-// Writer writes one bundle as a stream: each object is encoded as it is
-// written, so a bundle of any size needs memory for one object only.
-// Marking definitions are written the first time an object uses them.
+// Emit receives one object of type typ as JSON (one line, no trailing
+// newline). obj is reused after Emit returns; a non-nil error stops the
+// export and is returned by it.
+type Emit func(typ string, obj []byte) error
+
+// Writer writes objects one by one, each encoded as it is written, so an
+// export of any size needs memory for one object only: into a bundle on a
+// stream (NewWriter), or to a function (NewObjectWriter), which is how a
+// TAXII server pages objects into envelopes. Marking definitions are
+// written the first time an object uses them.
 type Writer struct {
-	bw      *bufio.Writer
-	enc     *json.Encoder
-	n       int64
-	started bool
-	marked  [event.TLPRed + 1]bool
+	bw     *bufio.Writer // bundle output; nil when emit is set
+	emit   Emit
+	enc    *json.Encoder
+	encBuf bytes.Buffer // the encoder's output for emit
+	n      int64
+	marked [event.TLPRed + 1]bool
 	// Strictest is the most restrictive marking written so far.
 	Strictest event.TLP
 	counts    map[string]int64
@@ -35,8 +44,17 @@ func NewWriter(w io.Writer, bundleID string) (*Writer, error) {
 	return &Writer{bw: bw, enc: enc, counts: map[string]int64{}}, nil
 }
 
+// NewObjectWriter returns a Writer that hands each object to emit instead
+// of writing a bundle.
+func NewObjectWriter(emit Emit) *Writer {
+	w := &Writer{emit: emit, counts: map[string]int64{}}
+	w.enc = json.NewEncoder(&w.encBuf)
+	w.enc.SetEscapeHTML(false)
+	return w
+}
+
 // Mark returns the id of t's marking definition, writing the definition
-// into the bundle the first time.
+// first the first time.
 func (w *Writer) Mark(t event.TLP) (string, error) {
 	if t > event.TLPRed {
 		t = event.TLPRed
@@ -51,8 +69,16 @@ func (w *Writer) Mark(t event.TLP) (string, error) {
 	return MarkingID(t), nil
 }
 
-// Write appends one object of type typ to the bundle.
+// Write writes one object of type typ.
 func (w *Writer) Write(typ string, obj any) error {
+	if w.emit != nil {
+		if err := w.emitObject(typ, obj); err != nil {
+			return err
+		}
+		w.n++
+		w.counts[typ]++
+		return nil
+	}
 	if w.n > 0 {
 		if err := w.bw.WriteByte(','); err != nil {
 			return fmt.Errorf("stix: write bundle: %w", err)
@@ -71,6 +97,21 @@ func (w *Writer) Write(typ string, obj any) error {
 	return nil
 }
 
+func (w *Writer) emitObject(typ string, obj any) error {
+	var data []byte
+	if a, ok := obj.(appender); ok {
+		w.buf = a.appendJSON(w.buf[:0])
+		data = w.buf
+	} else {
+		w.encBuf.Reset()
+		if err := w.enc.Encode(obj); err != nil {
+			return fmt.Errorf("stix: write %s: %w", typ, err)
+		}
+		data = bytes.TrimSuffix(w.encBuf.Bytes(), []byte{'\n'})
+	}
+	return w.emit(typ, data)
+}
+
 // Objects returns how many objects were written.
 func (w *Writer) Objects() int64 { return w.n }
 
@@ -78,8 +119,11 @@ func (w *Writer) Objects() int64 { return w.n }
 func (w *Writer) Counts() map[string]int64 { return w.counts }
 
 // Close ends the bundle and flushes it; it does not close the underlying
-// writer.
+// writer. For an object writer it does nothing.
 func (w *Writer) Close() error {
+	if w.bw == nil {
+		return nil
+	}
 	if _, err := w.bw.WriteString("]}\n"); err != nil {
 		return fmt.Errorf("stix: write bundle: %w", err)
 	}
