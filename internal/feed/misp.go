@@ -58,10 +58,11 @@ func init() {
 }
 
 type mispDecoder struct {
-	opts Options
-	e    event.Event
-	ctx  mispContext
-	n    int64
+	opts     Options
+	e        event.Event
+	ctx      mispContext
+	n        int64
+	tagCache map[string]mispTagMeaning
 }
 
 // mispContext is what an event says about all its records.
@@ -87,37 +88,85 @@ type mispTags struct {
 	other     []string
 }
 
-func (t *mispTags) add(tags []misp.Tag) {
+func (t *mispTags) add(d *mispDecoder, tags []misp.Tag) {
 	for _, tg := range tags {
-		name := strings.TrimSpace(tg.Name)
-		if l, ok := misp.TagTLP(name); ok {
-			if !t.tlpSet || l > t.tlp {
-				t.tlp, t.tlpSet = l, true
+		m := d.tagMeaning(tg.Name)
+		switch m.kind {
+		case mispTagTLP:
+			if !t.tlpSet || m.tlp > t.tlp {
+				t.tlp, t.tlpSet = m.tlp, true
 			}
-			continue
-		}
-		if c, ok := misp.TagClass(name); ok {
+		case mispTagClass:
 			if t.class.IsZero() {
-				t.class = c
+				t.class = m.class
 			}
-			continue
+		case mispTagAdmiralty:
+			t.admiralty = append(t.admiralty, m.text)
+		case mispTagRole:
+			t.role = m.role
+		case mispTagMalware:
+			t.malware = m.text
+		default:
+			t.other = append(t.other, m.text)
 		}
-		ns, pred, val, _ := misp.MachineTag(name)
-		switch {
-		case ns == "admiralty-scale" && val != "":
-			t.admiralty = append(t.admiralty, pred+"="+val)
-			continue
-		case ns == "concord" && pred == "role":
-			if r, err := event.ParseRole(val); err == nil {
-				t.role = r
-				continue
-			}
-		case ns == "concord" && pred == "malware" && val != "":
-			t.malware = strings.ToLower(val)
-			continue
-		}
-		t.other = append(t.other, name)
 	}
+}
+
+type mispTagKind uint8
+
+const (
+	mispTagOther mispTagKind = iota
+	mispTagTLP
+	mispTagClass
+	mispTagAdmiralty
+	mispTagRole
+	mispTagMalware
+)
+
+// mispTagMeaning is what one tag name tells Concord.
+type mispTagMeaning struct {
+	kind  mispTagKind
+	tlp   event.TLP
+	class event.Class
+	role  event.Role
+	text  string // the admiralty rating, malware name or trimmed tag
+}
+
+// tagMeaning reads a tag name, remembering the answer: an event repeats
+// the same few tags on every attribute.
+func (d *mispDecoder) tagMeaning(name string) mispTagMeaning {
+	if m, ok := d.tagCache[name]; ok {
+		return m
+	}
+	m := readMISPTag(strings.TrimSpace(name))
+	if d.tagCache == nil {
+		d.tagCache = map[string]mispTagMeaning{}
+	}
+	if len(d.tagCache) < 10000 {
+		d.tagCache[name] = m
+	}
+	return m
+}
+
+func readMISPTag(name string) mispTagMeaning {
+	if l, ok := misp.TagTLP(name); ok {
+		return mispTagMeaning{kind: mispTagTLP, tlp: l}
+	}
+	if c, ok := misp.TagClass(name); ok {
+		return mispTagMeaning{kind: mispTagClass, class: c}
+	}
+	ns, pred, val, _ := misp.MachineTag(name)
+	switch {
+	case ns == "admiralty-scale" && val != "":
+		return mispTagMeaning{kind: mispTagAdmiralty, text: pred + "=" + val}
+	case ns == "concord" && pred == "role":
+		if r, err := event.ParseRole(val); err == nil {
+			return mispTagMeaning{kind: mispTagRole, role: r}
+		}
+	case ns == "concord" && pred == "malware" && val != "":
+		return mispTagMeaning{kind: mispTagMalware, text: strings.ToLower(val)}
+	}
+	return mispTagMeaning{text: name}
 }
 
 // Decode implements Decoder.
@@ -182,7 +231,7 @@ func (d *mispDecoder) Decode(ctx context.Context, r io.Reader, sink Sink) error 
 
 func (d *mispDecoder) setContext(ev *misp.Event, notes []string) {
 	var t mispTags
-	t.add(ev.Tags)
+	t.add(d, ev.Tags)
 	d.ctx = mispContext{ev: ev, tlp: t.tlp, tlpSet: t.tlpSet, class: t.class, role: t.role, malware: t.malware, tags: t, notes: notes}
 }
 
@@ -287,7 +336,7 @@ func (d *mispDecoder) attribute(ctx context.Context, sink Sink, a *misp.Attribut
 		return nil
 	}
 	var t mispTags
-	t.add(a.Tags)
+	t.add(d, a.Tags)
 	var src, dstSide mispSide
 	if dst {
 		dstSide = side
@@ -325,7 +374,7 @@ func (d *mispDecoder) object(ctx context.Context, sink Sink, o *misp.Object, not
 		if a.Deleted {
 			continue
 		}
-		t.add(a.Tags)
+		t.add(d, a.Tags)
 		toIDs = toIDs || a.ToIDs
 		if ts := unixTime(a.Timestamp); ts.After(stamp) {
 			stamp = ts

@@ -175,7 +175,28 @@ func (d *decoder) quirk(where, format string, args ...any) error {
 	return nil
 }
 
-type members map[string]json.RawMessage
+// members are an object's members in input order; a name given twice
+// reads as its last value, as with encoding/json.
+type members []member
+
+type member struct {
+	key []byte // unescaped
+	val json.RawMessage
+}
+
+func (m members) lookup(key string) (json.RawMessage, bool) {
+	for i := len(m) - 1; i >= 0; i-- {
+		if string(m[i].key) == key {
+			return m[i].val, true
+		}
+	}
+	return nil, false
+}
+
+func (m members) get(key string) json.RawMessage {
+	v, _ := m.lookup(key)
+	return v
+}
 
 // objectOf and arrayOf split a JSON object or array into its members or
 // elements, each a slice of raw (no copy). They are only ever given values
@@ -187,15 +208,17 @@ func objectOf(raw []byte) (members, bool) {
 	if len(raw) < 2 || raw[0] != '{' {
 		return nil, false
 	}
-	m := members{}
+	m := make(members, 0, 4)
 	p := skipWS(raw, 1)
 	for p < len(raw) && raw[p] != '}' {
 		end := scanValue(raw, p)
-		key := string(raw[p+1 : end-1])
-		if strings.IndexByte(key, '\\') >= 0 {
-			if err := json.Unmarshal(raw[p:end], &key); err != nil {
+		key := raw[p+1 : end-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			var k string
+			if err := json.Unmarshal(raw[p:end], &k); err != nil {
 				return nil, false
 			}
+			key = []byte(k)
 		}
 		p = skipWS(raw, end)
 		if p >= len(raw) || raw[p] != ':' {
@@ -203,7 +226,7 @@ func objectOf(raw []byte) (members, bool) {
 		}
 		p = skipWS(raw, p+1)
 		end = scanValue(raw, p)
-		m[key] = raw[p:end:end]
+		m = append(m, member{key, raw[p:end:end]})
 		p = skipWS(raw, end)
 		if p < len(raw) && raw[p] == ',' {
 			p = skipWS(raw, p+1)
@@ -292,7 +315,7 @@ func (d *decoder) document(data []byte) error {
 		return d.list("", data)
 	case len(data) > 0 && data[0] == '{':
 		m, _ := objectOf(data)
-		if ev, ok := m["Event"]; ok {
+		if ev, ok := m.lookup("Event"); ok {
 			if d.strict {
 				if err := checkMembers("document", m, map[string]bool{"Event": true}); err != nil {
 					return err
@@ -300,7 +323,7 @@ func (d *decoder) document(data []byte) error {
 			}
 			return d.wrapped("Event 1", ev)
 		}
-		if resp, ok := m["response"]; ok && !d.strict {
+		if resp, ok := m.lookup("response"); ok && !d.strict {
 			if _, isArr := arrayOf(resp); isArr {
 				return d.list("", resp)
 			}
@@ -348,7 +371,7 @@ func (d *decoder) list(prefix string, raw []byte) error {
 // element decodes one list element: {"Event":{...}} or a bare event.
 func (d *decoder) element(where string, raw json.RawMessage) error {
 	m, ok := objectOf(raw)
-	ev, isEv := m["Event"]
+	ev, isEv := m.lookup("Event")
 	if isEv {
 		if em, ok := objectOf(ev); ok {
 			return d.event(where, em)
@@ -369,7 +392,7 @@ func (d *decoder) element(where string, raw json.RawMessage) error {
 
 func looksLikeEvent(m members) bool {
 	for _, k := range []string{"Attribute", "Object", "info", "threat_level_id", "orgc_id"} {
-		if _, ok := m[k]; ok {
+		if _, ok := m.lookup(k); ok {
 			return true
 		}
 	}
@@ -402,9 +425,9 @@ func setOf(names ...string) map[string]bool {
 }
 
 func checkMembers(where string, m members, known map[string]bool) error {
-	for k := range m {
-		if !known[k] {
-			return fmt.Errorf("misp: %s: member %q is not in the MISP format", where, k)
+	for _, mb := range m {
+		if !known[string(mb.key)] {
+			return fmt.Errorf("misp: %s: member %q is not in the MISP format", where, mb.key)
 		}
 	}
 	return nil
@@ -416,7 +439,7 @@ func (d *decoder) requireMembers(where string, m members, names ...string) error
 		return nil
 	}
 	for _, n := range names {
-		if _, ok := m[n]; !ok {
+		if _, ok := m.lookup(n); !ok {
 			return fmt.Errorf("misp: %s: required member %q is missing", where, n)
 		}
 	}
@@ -438,7 +461,7 @@ func (d *decoder) event(where string, m members) error {
 	rec := d.rec
 	str := func(key string, dst *string) {
 		if err == nil {
-			*dst, err = d.str(where, key, m[key])
+			*dst, err = d.str(where, key, m.get(key))
 		}
 	}
 	d.rec = 0 // issues of the event's own members belong to no record
@@ -451,36 +474,36 @@ func (d *decoder) event(where string, m members) error {
 	if err != nil {
 		return err
 	}
-	if e.Timestamp, err = d.unix(where, "timestamp", m["timestamp"]); err != nil {
+	if e.Timestamp, err = d.unix(where, "timestamp", m.get("timestamp")); err != nil {
 		return err
 	}
-	if e.Published, err = d.boolean(where, "published", m["published"]); err != nil {
+	if e.Published, err = d.boolean(where, "published", m.get("published")); err != nil {
 		return err
 	}
-	if raw, ok := m["Orgc"]; ok && !isNull(raw) {
+	if raw, ok := m.lookup("Orgc"); ok && !isNull(raw) {
 		if e.Orgc, err = d.org(where+" Orgc", raw); err != nil {
 			return err
 		}
 	}
-	if e.Tags, err = d.tags(where, m["Tag"]); err != nil {
+	if e.Tags, err = d.tags(where, m.get("Tag")); err != nil {
 		return err
 	}
-	if raw, ok := m["EventTag"]; ok && !d.strict {
+	if raw, ok := m.lookup("EventTag"); ok && !d.strict {
 		// Some API responses nest tags as [{"Tag":{...}}].
 		items, _ := arrayOf(raw)
 		for _, it := range items {
 			if tm, ok := objectOf(it); ok {
-				if tg, err := d.tags(where, tm["Tag"]); err == nil {
+				if tg, err := d.tags(where, tm.get("Tag")); err == nil {
 					e.Tags = append(e.Tags, tg...)
 				}
 			}
 		}
 	}
-	attrs, err := d.elements(where, "Attribute", m["Attribute"])
+	attrs, err := d.elements(where, "Attribute", m.get("Attribute"))
 	if err != nil {
 		return err
 	}
-	objs, err := d.elements(where, "Object", m["Object"])
+	objs, err := d.elements(where, "Object", m.get("Object"))
 	if err != nil {
 		return err
 	}
@@ -543,13 +566,13 @@ func (d *decoder) org(where string, raw json.RawMessage) (*Org, error) {
 	}
 	var o Org
 	var err error
-	if o.UUID, err = d.str(where, "uuid", m["uuid"]); err != nil {
+	if o.UUID, err = d.str(where, "uuid", m.get("uuid")); err != nil {
 		return nil, err
 	}
-	if o.Name, err = d.str(where, "name", m["name"]); err != nil {
+	if o.Name, err = d.str(where, "name", m.get("name")); err != nil {
 		return nil, err
 	}
-	if o.ID, err = d.str(where, "id", m["id"]); err != nil {
+	if o.ID, err = d.str(where, "id", m.get("id")); err != nil {
 		return nil, err
 	}
 	return &o, nil
@@ -585,7 +608,7 @@ func (d *decoder) tags(where string, raw json.RawMessage) ([]Tag, error) {
 				return nil, err
 			}
 		}
-		name, err := d.str(tw, "name", m["name"])
+		name, err := d.str(tw, "name", m.get("name"))
 		if err != nil {
 			return nil, err
 		}
@@ -618,7 +641,7 @@ func (d *decoder) attribute(where string, raw json.RawMessage) (Attribute, bool,
 	var err error
 	str := func(key string, dst *string) {
 		if err == nil {
-			*dst, err = d.str(where, key, m[key])
+			*dst, err = d.str(where, key, m.get(key))
 		}
 	}
 	str("uuid", &a.UUID)
@@ -629,7 +652,7 @@ func (d *decoder) attribute(where string, raw json.RawMessage) (Attribute, bool,
 	if err != nil {
 		return a, false, err
 	}
-	if v, ok := m["value"]; ok && !isNull(v) {
+	if v, ok := m.lookup("value"); ok && !isNull(v) {
 		if s, isStr := jsonString(v); isStr {
 			a.Value = s
 		} else if isNumber(v) {
@@ -645,29 +668,29 @@ func (d *decoder) attribute(where string, raw json.RawMessage) (Attribute, bool,
 	if a.Type == "" {
 		return a, false, d.skipRecord(where, "attribute has no type; skipped")
 	}
-	if a.ToIDs, err = d.boolean(where, "to_ids", m["to_ids"]); err != nil {
+	if a.ToIDs, err = d.boolean(where, "to_ids", m.get("to_ids")); err != nil {
 		return a, false, err
 	}
-	if a.Deleted, err = d.boolean(where, "deleted", m["deleted"]); err != nil {
+	if a.Deleted, err = d.boolean(where, "deleted", m.get("deleted")); err != nil {
 		return a, false, err
 	}
-	if a.Timestamp, err = d.unix(where, "timestamp", m["timestamp"]); err != nil {
+	if a.Timestamp, err = d.unix(where, "timestamp", m.get("timestamp")); err != nil {
 		return a, false, err
 	}
-	if a.FirstSeen, err = d.time(where, "first_seen", m["first_seen"]); err != nil {
+	if a.FirstSeen, err = d.time(where, "first_seen", m.get("first_seen")); err != nil {
 		return a, false, err
 	}
-	if a.LastSeen, err = d.time(where, "last_seen", m["last_seen"]); err != nil {
+	if a.LastSeen, err = d.time(where, "last_seen", m.get("last_seen")); err != nil {
 		return a, false, err
 	}
-	if a.Tags, err = d.tags(where, m["Tag"]); err != nil {
+	if a.Tags, err = d.tags(where, m.get("Tag")); err != nil {
 		return a, false, err
 	}
-	if raw, ok := m["AttributeTag"]; ok && !d.strict {
+	if raw, ok := m.lookup("AttributeTag"); ok && !d.strict {
 		items, _ := arrayOf(raw)
 		for _, it := range items {
 			if tm, ok := objectOf(it); ok {
-				if tg, err := d.tags(where, tm["Tag"]); err == nil {
+				if tg, err := d.tags(where, tm.get("Tag")); err == nil {
 					a.Tags = append(a.Tags, tg...)
 				}
 			}
@@ -695,7 +718,7 @@ func (d *decoder) object(where string, raw json.RawMessage) (Object, bool, error
 	var err error
 	str := func(key string, dst *string) {
 		if err == nil {
-			*dst, err = d.str(where, key, m[key])
+			*dst, err = d.str(where, key, m.get(key))
 		}
 	}
 	str("uuid", &o.UUID)
@@ -710,19 +733,19 @@ func (d *decoder) object(where string, raw json.RawMessage) (Object, bool, error
 	if o.Name == "" {
 		return o, false, d.skipRecord(where, "object has no name; skipped")
 	}
-	if o.Deleted, err = d.boolean(where, "deleted", m["deleted"]); err != nil {
+	if o.Deleted, err = d.boolean(where, "deleted", m.get("deleted")); err != nil {
 		return o, false, err
 	}
-	if o.Timestamp, err = d.unix(where, "timestamp", m["timestamp"]); err != nil {
+	if o.Timestamp, err = d.unix(where, "timestamp", m.get("timestamp")); err != nil {
 		return o, false, err
 	}
-	if o.FirstSeen, err = d.time(where, "first_seen", m["first_seen"]); err != nil {
+	if o.FirstSeen, err = d.time(where, "first_seen", m.get("first_seen")); err != nil {
 		return o, false, err
 	}
-	if o.LastSeen, err = d.time(where, "last_seen", m["last_seen"]); err != nil {
+	if o.LastSeen, err = d.time(where, "last_seen", m.get("last_seen")); err != nil {
 		return o, false, err
 	}
-	attrs, err := d.elements(where, "Attribute", m["Attribute"])
+	attrs, err := d.elements(where, "Attribute", m.get("Attribute"))
 	if err != nil {
 		return o, false, err
 	}
