@@ -13,6 +13,7 @@ import (
 	"github.com/concord-cert/concord/internal/event"
 	"github.com/concord-cert/concord/internal/feed"
 	"github.com/concord-cert/concord/internal/misp"
+	"github.com/concord-cert/concord/internal/store/postgres/pgtest"
 )
 
 // mispRoundTrip is a MISP event from a partner: C&C servers and attack
@@ -88,7 +89,16 @@ func (s *indicatorSink) Reject(line int64, reason string) { s.rejects = append(s
 
 func TestExportMISPRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	db := filepath.Join(dir, "c.db")
+	exportMISPRoundTrip(t, dir, filepath.Join(dir, "c.db"), filepath.Join(dir, "partner.db"))
+}
+
+// TestExportMISPRoundTripPostgres runs the round trip with both nodes on
+// PostgreSQL, whose fact scans and markings are its own code.
+func TestExportMISPRoundTripPostgres(t *testing.T) {
+	exportMISPRoundTrip(t, t.TempDir(), pgtest.Database(t), pgtest.Database(t))
+}
+
+func exportMISPRoundTrip(t *testing.T, dir, db, db2 string) {
 	in := writeFile(t, dir, "partner.json", mispRoundTrip)
 	ing := runJSON(t, 0, "ingest", "--db", db, in)
 	if f := ing["files"].([]any)[0].(map[string]any); f["format"] != "misp" || f["accepted"].(float64) != 8 {
@@ -99,7 +109,9 @@ func TestExportMISPRoundTrip(t *testing.T) {
 	if _, errOut, code := run(t, args...); code != exitFailure || !strings.Contains(errOut, "agency add --self") {
 		t.Fatalf("without an agency: exit %d, %s", code, errOut)
 	}
-	runJSON(t, 0, "agency", "add", "--db", db, "--id", "pl-cert", "--name", "CERT Polska", "--country", "PL", "--self")
+	// A PostgreSQL node keeps its keys in a data directory.
+	data := func(name string) []string { return []string{"--data", filepath.Join(dir, name)} }
+	runJSON(t, 0, append([]string{"agency", "add", "--db", db, "--id", "pl-cert", "--name", "CERT Polska", "--country", "PL", "--self"}, data("pl")...)...)
 	sum := runJSON(t, 0, append(args, "--tlp-max", "RED")...)
 	if sum["attributes"].(float64) != 5 || sum["strictest_tlp"] != "TLP:RED" {
 		t.Fatalf("summary: %v", sum)
@@ -117,9 +129,8 @@ func TestExportMISPRoundTrip(t *testing.T) {
 		t.Errorf("round trip:\n got %v\nwant %v", got, want)
 	}
 	// And a partner node that imports the export exports it the same way.
-	db2 := filepath.Join(dir, "partner.db")
 	runJSON(t, 0, "ingest", "--db", db2, out)
-	runJSON(t, 0, "agency", "add", "--db", db2, "--id", "de-cert", "--name", "CERT-Bund", "--country", "DE", "--self")
+	runJSON(t, 0, append([]string{"agency", "add", "--db", db2, "--id", "de-cert", "--name", "CERT-Bund", "--country", "DE", "--self"}, data("de")...)...)
 	out2 := filepath.Join(dir, "export2.json")
 	runJSON(t, 0, "export", "misp", "--db", db2, "--from", "2024-03-01", "--to", "2024-03-31", "--tlp-max", "RED", "--out", out2)
 	if got := readIndicators(t, out2); !equalIndicators(got, want) {
