@@ -349,7 +349,7 @@ CREATE TABLE taxii_objects (
 	object       bytea    NOT NULL,
 	UNIQUE (collection, object_id, version)
 );
-CREATE INDEX taxii_objects_added ON taxii_objects(collection, added, id);
+CREATE INDEX taxii_objects_page ON taxii_objects(collection, tlp, added, id) INCLUDE (last, first);
 
 CREATE TABLE taxii_status (
 	id         text   COLLATE "C" PRIMARY KEY,

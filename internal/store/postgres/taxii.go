@@ -102,8 +102,9 @@ func uniqueSorted(names []string) []string {
 	return out
 }
 
-// taxiiWhere is the WHERE clause of q, without the cursor and the dates.
-func taxiiWhere(q *store.TAXIIQuery) (string, []any) {
+// taxiiWhere is the WHERE clause of q, without the cursor and the dates,
+// and without the labels unless withTLP is set.
+func taxiiWhere(q *store.TAXIIQuery, withTLP bool) (string, []any) {
 	args := []any{q.Collection}
 	arg := func(v any) string {
 		args = append(args, v)
@@ -115,7 +116,9 @@ func taxiiWhere(q *store.TAXIIQuery) (string, []any) {
 	for _, t := range q.TLPs {
 		tlps = append(tlps, int16(t))
 	}
-	b.WriteString(" AND tlp = ANY(" + arg(tlps) + ")")
+	if withTLP {
+		b.WriteString(" AND tlp = ANY(" + arg(tlps) + ")")
+	}
 	if len(q.IDs) > 0 {
 		b.WriteString(" AND object_id = ANY(" + arg(q.IDs) + ")")
 	}
@@ -145,9 +148,17 @@ func taxiiWhere(q *store.TAXIIQuery) (string, []any) {
 	return b.String(), args
 }
 
-// TAXIIObjects implements store.TAXII.
+// TAXIIObjects implements store.TAXII. Each label the caller may receive
+// is read on its own, in the order of the index (collection, tlp, added,
+// id), and the parts merged: a caller who receives a label that is rare
+// in the collection reads a page without scanning past the others, and
+// the rows of the other labels' parts that do not make the page are
+// never read.
 func (s *Store) TAXIIObjects(ctx context.Context, q store.TAXIIQuery) (store.TAXIIPage, error) {
-	where, args := taxiiWhere(&q)
+	if len(q.TLPs) == 0 {
+		return store.TAXIIPage{}, nil
+	}
+	where, args := taxiiWhere(&q, false)
 	n := func() string { return "$" + strconv.Itoa(len(args)) }
 	if !q.AddedAfter.IsZero() {
 		args = append(args, q.AddedAfter.UnixMicro())
@@ -159,14 +170,23 @@ func (s *Store) TAXIIObjects(ctx context.Context, q store.TAXIIQuery) (store.TAX
 		args = append(args, q.After.Seq)
 		where += " AND (added, id) > (" + a + ", " + n() + ")"
 	}
-	body := "object"
+	body := "t.object"
 	if q.NoJSON {
 		body = "NULL::bytea"
 	}
 	limit := q.PageLimit()
 	args = append(args, limit+1)
-	rows, err := s.pool.Query(ctx, `SELECT id, object_id, version, type, spec_version, added, tlp, `+body+`
-		FROM taxii_objects WHERE `+where+` ORDER BY added, id LIMIT `+n(), args...)
+	lim := n()
+	var parts []string
+	for _, t := range q.TLPs {
+		args = append(args, int16(t))
+		parts = append(parts, `(SELECT id, added FROM taxii_objects WHERE tlp = `+n()+` AND `+where+` ORDER BY added, id LIMIT `+lim+`)`)
+	}
+	// The keys of the page come from the index alone (it includes the
+	// version flags); only the page's own rows are read.
+	rows, err := s.pool.Query(ctx, `SELECT t.id, t.object_id, t.version, t.type, t.spec_version, t.added, t.tlp, `+body+`
+		FROM (SELECT id, added FROM (`+strings.Join(parts, " UNION ALL ")+`) u ORDER BY added, id LIMIT `+lim+`) k
+		JOIN taxii_objects t ON t.id = k.id ORDER BY k.added, k.id`, args...)
 	if err != nil {
 		return store.TAXIIPage{}, fmt.Errorf("store: query TAXII objects: %w", err)
 	}
@@ -201,7 +221,7 @@ func (s *Store) DeleteTAXIIObjects(ctx context.Context, q store.TAXIIQuery) (int
 	if len(q.IDs) == 0 {
 		return 0, errors.New("store: delete TAXII objects: no object named")
 	}
-	where, args := taxiiWhere(&q)
+	where, args := taxiiWhere(&q, true)
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("store: begin TAXII delete: %w", err)

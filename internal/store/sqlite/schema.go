@@ -338,7 +338,7 @@ CREATE TABLE taxii_objects (
 	object       BLOB    NOT NULL,
 	UNIQUE (collection, object_id, version)
 );
-CREATE INDEX taxii_objects_added ON taxii_objects(collection, added, id);
+CREATE INDEX taxii_objects_page ON taxii_objects(collection, tlp, added, id, last, first);
 
 CREATE TABLE taxii_status (
 	id         TEXT    PRIMARY KEY,

@@ -98,8 +98,9 @@ func (s *Store) AddTAXIIObjects(ctx context.Context, objs []store.TAXIIObject, n
 	return added, nil
 }
 
-// taxiiWhere is the WHERE clause of q, without the cursor and the dates.
-func taxiiWhere(q *store.TAXIIQuery) (string, []any) {
+// taxiiWhere is the WHERE clause of q, without the cursor and the dates,
+// and without the labels unless withTLP is set.
+func taxiiWhere(q *store.TAXIIQuery, withTLP bool) (string, []any) {
 	var b strings.Builder
 	args := []any{q.Collection}
 	b.WriteString("collection = ?")
@@ -114,7 +115,9 @@ func taxiiWhere(q *store.TAXIIQuery) (string, []any) {
 	if len(tlps) == 0 {
 		tlps = []any{int64(-1)}
 	}
-	in("tlp", tlps)
+	if withTLP {
+		in("tlp", tlps)
+	}
 	strs := func(ss []string) []any {
 		out := make([]any, len(ss))
 		for i, s := range ss {
@@ -148,25 +151,43 @@ func taxiiWhere(q *store.TAXIIQuery) (string, []any) {
 	return b.String(), args
 }
 
-// TAXIIObjects implements store.TAXII.
+// TAXIIObjects implements store.TAXII. Each label the caller may receive
+// is read on its own, in the order of the index (collection, tlp, added,
+// id), and the parts merged: a caller who receives a label that is rare
+// in the collection reads a page without scanning past the others, and
+// the rows of the other labels' parts that do not make the page are
+// never read.
 func (s *Store) TAXIIObjects(ctx context.Context, q store.TAXIIQuery) (store.TAXIIPage, error) {
-	where, args := taxiiWhere(&q)
+	if len(q.TLPs) == 0 {
+		return store.TAXIIPage{}, nil
+	}
+	where, whereArgs := taxiiWhere(&q, false)
 	if !q.AddedAfter.IsZero() {
 		where += " AND added > ?"
-		args = append(args, q.AddedAfter.UnixMicro())
+		whereArgs = append(whereArgs, q.AddedAfter.UnixMicro())
 	}
 	if !q.After.Added.IsZero() {
 		where += " AND (added, id) > (?, ?)"
-		args = append(args, q.After.Added.UnixMicro(), q.After.Seq)
+		whereArgs = append(whereArgs, q.After.Added.UnixMicro(), q.After.Seq)
 	}
-	body := "object"
+	body := "t.object"
 	if q.NoJSON {
 		body = "NULL"
 	}
 	limit := q.PageLimit()
+	var parts []string
+	var args []any
+	for _, t := range q.TLPs {
+		parts = append(parts, `SELECT id, added FROM (SELECT id, added FROM taxii_objects
+			WHERE tlp = ? AND `+where+` ORDER BY added, id LIMIT ?)`)
+		args = append(append(append(args, int64(t)), whereArgs...), limit+1)
+	}
 	args = append(args, limit+1)
-	rows, err := s.db.QueryContext(ctx, `SELECT id, object_id, version, type, spec_version, added, tlp, `+body+`
-		FROM taxii_objects WHERE `+where+` ORDER BY added, id LIMIT ?`, args...)
+	// The keys of the page come from the index alone (it holds the
+	// version flags too); only the page's own rows are read.
+	rows, err := s.db.QueryContext(ctx, `SELECT t.id, t.object_id, t.version, t.type, t.spec_version, t.added, t.tlp, `+body+`
+		FROM (`+strings.Join(parts, " UNION ALL ")+` ORDER BY added, id LIMIT ?) k
+		JOIN taxii_objects t ON t.id = k.id ORDER BY k.added, k.id`, args...)
 	if err != nil {
 		return store.TAXIIPage{}, fmt.Errorf("store: query TAXII objects: %w", err)
 	}
@@ -199,7 +220,7 @@ func (s *Store) DeleteTAXIIObjects(ctx context.Context, q store.TAXIIQuery) (int
 	if len(q.IDs) == 0 {
 		return 0, errors.New("store: delete TAXII objects: no object named")
 	}
-	where, args := taxiiWhere(&q)
+	where, args := taxiiWhere(&q, true)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("store: begin TAXII delete: %w", err)
