@@ -16,6 +16,8 @@ import (
 
 	"github.com/concord-cert/concord/internal/event"
 	"github.com/concord-cert/concord/internal/store"
+	"github.com/concord-cert/concord/internal/store/postgres"
+	"github.com/concord-cert/concord/internal/store/postgres/pgtest"
 	"github.com/concord-cert/concord/internal/store/sqlite"
 	"github.com/concord-cert/concord/internal/store/storetest"
 )
@@ -36,13 +38,7 @@ const (
 // heap in use during the export.
 func BenchmarkExport(b *testing.B) {
 	ctx := context.Background()
-	n := 100_000
-	if v := os.Getenv(BenchExportEnv); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil {
-			b.Fatalf("%s: %v", BenchExportEnv, err)
-		}
-	}
+	n := benchExportSize(b)
 	path := os.Getenv(BenchExportDBEnv)
 	if path == "" {
 		path = filepath.Join(b.TempDir(), "bench.db")
@@ -54,10 +50,38 @@ func BenchmarkExport(b *testing.B) {
 	}
 	defer st.Close()
 	if statErr != nil {
-		start := time.Now()
 		fillAttackSources(b, st, n)
-		b.Logf("stored %d events in %v", n, time.Since(start).Round(time.Millisecond))
 	}
+	benchExport(b, st, n)
+}
+
+// BenchmarkExportPostgres is BenchmarkExport on PostgreSQL, in a database
+// of its own on the server CONCORD_TEST_POSTGRES names.
+func BenchmarkExportPostgres(b *testing.B) {
+	ctx := context.Background()
+	n := benchExportSize(b)
+	st, err := postgres.Open(ctx, pgtest.Database(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	fillAttackSources(b, st, n)
+	benchExport(b, st, n)
+}
+
+func benchExportSize(b *testing.B) int {
+	n := 100_000
+	if v := os.Getenv(BenchExportEnv); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			b.Fatalf("%s: %v", BenchExportEnv, err)
+		}
+	}
+	return n
+}
+
+func benchExport(b *testing.B, st Facts, n int) {
+	ctx := context.Background()
 	x := &Exporter{
 		Facts: st, Agency: store.Agency{ID: "bench", Name: "Bench CERT"},
 		From: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 12, 31, 0, 0, 0, 0, time.UTC),
@@ -65,6 +89,7 @@ func BenchmarkExport(b *testing.B) {
 	}
 	var sum Summary
 	var peak uint64
+	var err error
 	for b.Loop() {
 		stop := samplePeakHeap(&peak)
 		sum, err = x.Export(ctx, io.Discard)
@@ -82,8 +107,9 @@ func BenchmarkExport(b *testing.B) {
 
 // fillAttackSources stores n SyntheticBatch events, each turned into a
 // scan from its own source address.
-func fillAttackSources(b *testing.B, st *sqlite.Store, n int) {
+func fillAttackSources(b *testing.B, st store.Events, n int) {
 	ctx := context.Background()
+	defer func(start time.Time) { b.Logf("stored %d events in %v", n, time.Since(start).Round(time.Millisecond)) }(time.Now())
 	var h event.Hasher
 	var docs store.DocEncoder
 	scan := event.Class{Taxonomy: "information-gathering", Type: "scanner"}
