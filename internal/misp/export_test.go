@@ -200,53 +200,60 @@ func TestExportCeilingAndRoles(t *testing.T) {
 }
 
 // TestExportPassesTheMISPSchema validates the export against MISP's own
-// JSON schema for format 2.4 from the interop folder.
+// JSON schemas from the interop folder: format 2.4 and the core format
+// draft's (MISP 2.5).
 func TestExportPassesTheMISPSchema(t *testing.T) {
 	root := os.Getenv("CONCORD_INTEROP_DIR")
 	if root == "" {
-		t.Skip("CONCORD_INTEROP_DIR is not set; skipping validation against MISP-format-2.4-schema.json (the strict model still checks the structure)")
-	}
-	f, err := os.Open(filepath.Join(root, "misp", "MISP-format-2.4-schema.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// MISP's schema puts a "required" list among sharing_group's
-	// properties (its own "required" beside them says the same), which the
-	// draft-04 metaschema refuses; drop the misplaced copy. Exports have no
-	// sharing groups anyway.
-	if sg, ok := dig(doc, "defs", "sharing_group", "properties").(map[string]any); ok {
-		delete(sg, "required")
-	}
-	const url = "https://github.com/MISP/MISP/blob/2.4/format/2.4/schema.json"
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource(url, doc); err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile(url)
-	if err != nil {
-		t.Fatalf("compile the MISP schema: %v", err)
+		t.Skip("CONCORD_INTEROP_DIR is not set; skipping validation against MISP's JSON schemas (the strict model still checks the structure)")
 	}
 	var buf bytes.Buffer
 	if _, err := sampleExporter(sampleFacts()).Export(context.Background(), &buf); err != nil {
 		t.Fatal(err)
 	}
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(buf.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sch.Validate(v); err != nil {
-		t.Errorf("the export does not pass the MISP 2.4 schema: %v", err)
-	}
-	// The schema is not vacuous: a boolean written as a string fails it.
-	bad := bytes.Replace(buf.Bytes(), []byte(`"to_ids":true`), []byte(`"to_ids":"1"`), 1)
-	v, _ = jsonschema.UnmarshalJSON(bytes.NewReader(bad))
-	if sch.Validate(v) == nil {
-		t.Error("the schema accepted to_ids as a string")
+	for _, c := range []struct{ file, url string }{
+		{"MISP-format-2.4-schema.json", "https://github.com/MISP/MISP/blob/2.4/format/2.4/schema.json"},
+		{"misp-core-format-draft20.schema.json", "https://github.com/MISP/MISP/blob/2.5/format/2.5/schema.json"},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			f, err := os.Open(filepath.Join(root, "misp", c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			doc, err := jsonschema.UnmarshalJSON(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// MISP's schemas put a "required" list among sharing_group's
+			// properties (its own "required" beside them says the same),
+			// which the draft-04 metaschema refuses; drop the misplaced
+			// copy. Exports have no sharing groups anyway.
+			if sg, ok := dig(doc, "defs", "sharing_group", "properties").(map[string]any); ok {
+				delete(sg, "required")
+			}
+			c2 := jsonschema.NewCompiler()
+			if err := c2.AddResource(c.url, doc); err != nil {
+				t.Fatal(err)
+			}
+			sch, err := c2.Compile(c.url)
+			if err != nil {
+				t.Fatalf("compile the MISP schema: %v", err)
+			}
+			v, err := jsonschema.UnmarshalJSON(bytes.NewReader(buf.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := sch.Validate(v); err != nil {
+				t.Errorf("the export does not pass %s: %v", c.file, err)
+			}
+			// The schema is not vacuous: a boolean written as a string fails it.
+			bad := bytes.Replace(buf.Bytes(), []byte(`"to_ids":true`), []byte(`"to_ids":"1"`), 1)
+			v, _ = jsonschema.UnmarshalJSON(bytes.NewReader(bad))
+			if sch.Validate(v) == nil {
+				t.Error("the schema accepted to_ids as a string")
+			}
+		})
 	}
 }
 
