@@ -3,6 +3,7 @@ package feed
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -61,9 +62,16 @@ type mispDecoder struct {
 	opts     Options
 	e        event.Event
 	ctx      mispContext
+	evIndex  int // the event ctx describes
 	n        int64
 	tagCache map[string]mispTagMeaning
 }
+
+// mispStop carries an error of the sink or the context out of misp.Walk,
+// so Decode returns it unchanged.
+type mispStop struct{ err error }
+
+func (s *mispStop) Error() string { return s.err.Error() }
 
 // mispContext is what an event says about all its records.
 type mispContext struct {
@@ -171,6 +179,9 @@ func readMISPTag(name string) mispTagMeaning {
 
 // Decode implements Decoder.
 func (d *mispDecoder) Decode(ctx context.Context, r io.Reader, sink Sink) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	data, err := io.ReadAll(io.LimitReader(r, mispMaxInput+1))
 	if err != nil {
 		return fmt.Errorf("feed: misp: read: %w", err)
@@ -181,51 +192,45 @@ func (d *mispDecoder) Decode(ctx context.Context, r io.Reader, sink Sink) error 
 	if looksBinary(data[:min(len(data), SniffSize)]) {
 		return fmt.Errorf("feed: misp: input looks binary (NUL bytes), not MISP event JSON")
 	}
-	doc, err := misp.Decode(data)
+	// Records are handed over one at a time, so memory holds the input
+	// and one record, however many attributes the event has.
+	d.n, d.ctx, d.evIndex = 0, mispContext{}, 0
+	err = misp.Walk(data, func(r *misp.Record) error {
+		var notes []string
+		for _, is := range r.Issues {
+			if is.Skipped {
+				sink.Reject(is.Record, is.String())
+				return nil
+			}
+			notes = append(notes, is.String())
+		}
+		if r.EventIndex != d.evIndex {
+			var evNotes []string
+			for _, is := range r.EventIssues {
+				evNotes = append(evNotes, is.String())
+			}
+			d.setContext(r.Event, evNotes)
+			d.evIndex = r.EventIndex
+		}
+		var err error
+		switch {
+		case r.Attribute != nil:
+			err = d.attribute(ctx, sink, r.Attribute, notes)
+		case r.Object != nil:
+			err = d.object(ctx, sink, r.Object, notes)
+		}
+		if err != nil {
+			return &mispStop{err}
+		}
+		return nil
+	})
+	var stop *mispStop
+	if errors.As(err, &stop) {
+		return stop.err
+	}
 	if err != nil {
 		return fmt.Errorf("feed: %w", err)
 	}
-	// Issues of whole records are their rejections, given in record order
-	// among the other records; the others are notes on their records.
-	var skipped []misp.Issue
-	eventNotes := map[int][]string{}
-	recordNotes := map[int64][]string{}
-	for _, is := range doc.Issues {
-		switch {
-		case is.Skipped:
-			skipped = append(skipped, is)
-		case is.Record == 0:
-			eventNotes[is.Event] = append(eventNotes[is.Event], is.String())
-		default:
-			recordNotes[is.Record] = append(recordNotes[is.Record], is.String())
-		}
-	}
-	flush := func(upTo int64) {
-		for len(skipped) > 0 && skipped[0].Record < upTo {
-			sink.Reject(skipped[0].Record, skipped[0].String())
-			skipped = skipped[1:]
-		}
-	}
-	d.n = 0
-	for i := range doc.Events {
-		ev := &doc.Events[i]
-		d.setContext(ev, eventNotes[i+1])
-		for j := range ev.Attributes {
-			a := &ev.Attributes[j]
-			flush(a.Record)
-			if err := d.attribute(ctx, sink, a, recordNotes[a.Record]); err != nil {
-				return err
-			}
-		}
-		for j := range ev.Objects {
-			o := &ev.Objects[j]
-			flush(o.Record)
-			if err := d.object(ctx, sink, o, recordNotes[o.Record]); err != nil {
-				return err
-			}
-		}
-	}
-	flush(1 << 62)
 	return nil
 }
 

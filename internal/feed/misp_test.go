@@ -2,7 +2,9 @@ package feed
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -327,4 +329,29 @@ func BenchmarkMISPDecode(b *testing.B) {
 	}
 	buf.WriteString(`],"attribute_count":"20000","Tag":[{"name":"tlp:amber","exportable":true}]}}`)
 	benchDecoder(b, "misp", Options{}, buf.Bytes(), n)
+}
+
+// stopSink fails on its first event.
+type stopSink struct{ recorder }
+
+var errStop = errors.New("sink full")
+
+func (s *stopSink) Event(*event.Event) error { return errStop }
+
+func TestMISPSinkErrorStopsDecoding(t *testing.T) {
+	f, _ := Lookup("misp")
+	dec, _ := f.New(Options{})
+	data, err := os.ReadFile("testdata/misp/event.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stopSink{}
+	if err := dec.Decode(context.Background(), bytes.NewReader(data), s); err != errStop {
+		t.Fatalf("Decode = %v, want the sink's error unchanged", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := dec.Decode(ctx, bytes.NewReader(data), &recorder{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
 }

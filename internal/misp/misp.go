@@ -120,6 +120,35 @@ func Decode(data []byte) (*Document, error) {
 	return d.doc, d.document(data)
 }
 
+// Record is one record of a document as Walk hands it over.
+type Record struct {
+	// Event is the header and tags of the record's event (its Attributes
+	// and Objects stay empty); nil for a list element skipped whole.
+	Event *Event
+	// EventIndex numbers the document's events 1, 2, ...; 0 with Event.
+	EventIndex int
+	// Attribute or Object is the record; both are nil when it was
+	// skipped whole, and Issues then says why.
+	Attribute *Attribute
+	Object    *Object
+	// Issues are what the lenient reading left out of this record (a tag
+	// without a name, an unreadable time), or why it was skipped whole.
+	Issues []Issue
+	// EventIssues are what it left out of the event's own members.
+	EventIssues []Issue
+}
+
+// Walk reads data as Decode does, but hands each record to fn as soon as
+// it is read instead of building the whole document, so that memory holds
+// one record beside data however large the event. All records of one
+// event share its Event, which is complete before the first is handed
+// over; Raw fields are slices of data. An error from fn stops the walk and
+// is returned unchanged.
+func Walk(data []byte, fn func(*Record) error) error {
+	d := &decoder{doc: &Document{}, walk: fn}
+	return d.document(data)
+}
+
 // DecodeStrict reads a document as the MISP core format specifies it: one
 // {"Event":{...}} object, numbers and identifiers as JSON strings,
 // booleans as JSON booleans, the required members present and no member
@@ -138,6 +167,11 @@ func DecodeStrict(data []byte) (*Event, error) {
 type decoder struct {
 	doc    *Document
 	strict bool
+	// walk, when set, receives each record instead of doc; pending holds
+	// the issues of the record being read, nev counts the events read.
+	walk    func(*Record) error
+	pending []Issue
+	nev     int
 	// rec is the number of the record being read, ev the index the event
 	// being read will have in doc.Events (1-based), inObject whether an
 	// object's attributes are being read.
@@ -163,7 +197,12 @@ func (d *decoder) issue(whole bool, where, format string, args ...any) error {
 	if d.strict {
 		return fmt.Errorf("misp: %s: %s", where, reason)
 	}
-	d.doc.Issues = append(d.doc.Issues, Issue{Where: where, Reason: reason, Record: d.rec, Event: d.ev, Skipped: whole})
+	is := Issue{Where: where, Reason: reason, Record: d.rec, Event: d.ev, Skipped: whole}
+	if d.walk != nil {
+		d.pending = append(d.pending, is)
+		return nil
+	}
+	d.doc.Issues = append(d.doc.Issues, is)
 	return nil
 }
 
@@ -381,13 +420,21 @@ func (d *decoder) element(where string, raw json.RawMessage) error {
 	}
 	d.rec++
 	d.ev = 0
+	var err error
 	switch {
 	case !ok:
-		return d.skipRecord(where, "list element is not a JSON object")
+		err = d.skipRecord(where, "list element is not a JSON object")
 	case isEv:
-		return d.skipRecord(where, "\"Event\" is not an object")
+		err = d.skipRecord(where, "\"Event\" is not an object")
+	default:
+		err = d.skipRecord(where, "list element is not a MISP event (no \"Event\" member)")
 	}
-	return d.skipRecord(where, "list element is not a MISP event (no \"Event\" member)")
+	if err != nil || d.walk == nil {
+		return err
+	}
+	r := Record{Issues: d.pending}
+	d.pending = nil
+	return d.walk(&r)
 }
 
 func looksLikeEvent(m members) bool {
@@ -457,7 +504,8 @@ func (d *decoder) event(where string, m members) error {
 	}
 	var e Event
 	var err error
-	d.ev, d.inObject = len(d.doc.Events)+1, false
+	d.nev++
+	d.ev, d.inObject = d.nev, false
 	rec := d.rec
 	str := func(key string, dst *string) {
 		if err == nil {
@@ -508,13 +556,24 @@ func (d *decoder) event(where string, m members) error {
 		return err
 	}
 	d.rec = rec
+	evIssues := d.pending
+	d.pending = nil
 	for i, raw := range attrs {
 		d.rec++
 		a, ok, err := d.attribute(fmt.Sprintf("%s Attribute %d", where, i+1), raw)
 		if err != nil {
 			return err
 		}
-		if ok {
+		if d.walk != nil {
+			r := Record{Event: &e, EventIndex: d.ev, Issues: d.pending, EventIssues: evIssues}
+			if ok {
+				r.Attribute = &a
+			}
+			d.pending = nil
+			if err := d.walk(&r); err != nil {
+				return err
+			}
+		} else if ok {
 			e.Attributes = append(e.Attributes, a)
 		}
 	}
@@ -524,11 +583,22 @@ func (d *decoder) event(where string, m members) error {
 		if err != nil {
 			return err
 		}
-		if ok {
+		if d.walk != nil {
+			r := Record{Event: &e, EventIndex: d.ev, Issues: d.pending, EventIssues: evIssues}
+			if ok {
+				r.Object = &o
+			}
+			d.pending = nil
+			if err := d.walk(&r); err != nil {
+				return err
+			}
+		} else if ok {
 			e.Objects = append(e.Objects, o)
 		}
 	}
-	d.doc.Events = append(d.doc.Events, e)
+	if d.walk == nil {
+		d.doc.Events = append(d.doc.Events, e)
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -311,3 +312,72 @@ func readFileF(f *testing.F, path string) []byte {
 	}
 	return b
 }
+
+// TestWalkAgreesWithDecode checks that walking a document record by
+// record yields what Decode builds, issues included, in record order.
+func TestWalkAgreesWithDecode(t *testing.T) {
+	for _, p := range []string{"testdata/event.json", "testdata/quirks.json"} {
+		data := readFile(t, p)
+		doc, err := Decode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var attrs, objs []string
+		var issues []Issue
+		last := int64(0)
+		err = Walk(data, func(r *Record) error {
+			issues = append(issues, r.EventIssues...)
+			issues = append(issues, r.Issues...)
+			switch {
+			case r.Attribute != nil:
+				attrs = append(attrs, r.Event.UUID+" "+r.Attribute.Value)
+				if r.Attribute.Record <= last {
+					t.Errorf("record %d after %d", r.Attribute.Record, last)
+				}
+				last = r.Attribute.Record
+			case r.Object != nil:
+				objs = append(objs, r.Event.UUID+" "+r.Object.Name)
+				last = r.Object.Record
+			case len(r.Issues) == 0 || !r.Issues[len(r.Issues)-1].Skipped:
+				t.Errorf("a record with neither attribute, object nor skip: %+v", r)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wantAttrs, wantObjs []string
+		for _, e := range doc.Events {
+			for _, a := range e.Attributes {
+				wantAttrs = append(wantAttrs, e.UUID+" "+a.Value)
+			}
+			for _, o := range e.Objects {
+				wantObjs = append(wantObjs, e.UUID+" "+o.Name)
+			}
+		}
+		if strings.Join(attrs, ",") != strings.Join(wantAttrs, ",") || strings.Join(objs, ",") != strings.Join(wantObjs, ",") {
+			t.Errorf("%s: walk %v %v, decode %v %v", p, attrs, objs, wantAttrs, wantObjs)
+		}
+		// Event-level issues are repeated with each record of their event;
+		// once each, they are Decode's.
+		seen := map[string]bool{}
+		var uniq []string
+		for _, is := range issues {
+			if k := is.String(); !seen[k] {
+				seen[k] = true
+				uniq = append(uniq, k)
+			}
+		}
+		var want []string
+		for _, is := range doc.Issues {
+			want = append(want, is.String())
+		}
+		sortStrings(uniq)
+		sortStrings(want)
+		if strings.Join(uniq, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: walk issues\n%s\ndecode issues\n%s", p, strings.Join(uniq, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+func sortStrings(s []string) { slices.Sort(s) }
