@@ -99,6 +99,7 @@ type Issue struct {
 	Skipped bool
 }
 
+// String returns "Where: Reason", as rejections and notes show it.
 func (i Issue) String() string { return i.Where + ": " + i.Reason }
 
 // Document is what a MISP JSON document holds: its events in input order
