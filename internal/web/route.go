@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/concord-cert/concord/internal/auth"
 	"github.com/concord-cert/concord/internal/casework"
@@ -42,9 +43,11 @@ type Route struct {
 }
 
 // API reports whether the route answers programs rather than people: the
-// JSON API and the metrics. Their errors are JSON or text, and a missing
-// login is a 401, never a redirect to the login page.
-func (rt Route) API() bool { return strings.HasPrefix(rt.Path, "/api/") || rt.Path == "/metrics" }
+// JSON API, the TAXII server and the metrics. Their errors are JSON or
+// text, and a missing login is a 401, never a redirect to the login page.
+func (rt Route) API() bool {
+	return strings.HasPrefix(rt.Path, "/api/") || strings.HasPrefix(rt.Path, "/taxii2/") || rt.Path == "/metrics"
+}
 
 // Handler answers one request. A returned error becomes the response:
 // an *Error keeps its status, store.ErrNotFound becomes 404, anything
@@ -72,6 +75,8 @@ type Ctx struct {
 type Error struct {
 	Status  int
 	Message string
+	// RetryAfter, when set, is how long a throttled caller must wait.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -61,6 +61,9 @@ type Server struct {
 	// victimLimit throttles the public pages per client address.
 	victimLimit *rateLimiter
 
+	// middleware wraps the routes, outermost last (Use).
+	middleware []func(http.Handler) http.Handler
+
 	mu      sync.Mutex
 	onClose []func()
 }
@@ -110,10 +113,21 @@ func (s *Server) Routes() []Route { return slices.Clone(s.routes) }
 // Metrics returns the server's metrics, for subpackages that count.
 func (s *Server) Metrics() *Metrics { return s.metrics }
 
+// Use adds middleware around the routes, inside the security headers and
+// metrics: an area that authenticates in a way of its own (TAXII clients
+// with HTTP Basic) registers it here. Call it before Handler.
+func (s *Server) Use(mw func(http.Handler) http.Handler) {
+	s.middleware = append(s.middleware, mw)
+}
+
 // Handler returns the server's root handler: security headers, request
-// metrics and logging around the routes.
+// metrics and logging around the middleware and the routes.
 func (s *Server) Handler() http.Handler {
-	return s.observe(secureHeaders(s.mux))
+	var h http.Handler = s.mux
+	for _, mw := range s.middleware {
+		h = mw(h)
+	}
+	return s.observe(secureHeaders(h))
 }
 
 // OnClose registers fn to run when the server shuts down (background

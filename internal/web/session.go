@@ -209,32 +209,33 @@ func (s *Server) loginPage(c *Ctx) error {
 	return c.Page("login", "Log in", map[string]any{"Next": safeNext(c.R.URL.Query().Get("next"))})
 }
 
-// loginSubmit checks a user name and password, throttled per name and per
-// client address, and starts a session.
-func (s *Server) loginSubmit(c *Ctx) error {
-	name := strings.TrimSpace(c.R.PostFormValue("user"))
-	pw := c.R.PostFormValue("password")
-	next := safeNext(c.R.PostFormValue("next"))
+// CheckPassword checks a user name and password the way every login does:
+// throttled per user name and per client address (a throttled attempt is
+// refused without checking the password), unknown names costing the same
+// time as wrong passwords, and failures logged without the name unless the
+// account exists (people type passwords into the name field). It returns
+// the account, or an *Error: 429 while throttled, 401 for a wrong name or
+// password or a disabled account.
+func (s *Server) CheckPassword(r *http.Request, name, pw string) (store.User, error) {
 	now := s.Cfg.Now()
-	keys := []string{auth.UserKey(name), auth.AddrKey(clientAddr(c.R))}
+	keys := []string{auth.UserKey(name), auth.AddrKey(clientAddr(r))}
 	for _, k := range keys {
 		if ok, wait := s.throttle.Allow(k, now); !ok {
 			s.metrics.loginFailures.Add(1)
-			c.W.Header().Set("Retry-After", itoa(int64(wait/time.Second)+1))
-			return c.PageStatus(http.StatusTooManyRequests, "login", "Log in", map[string]any{
-				"Next": next, "User": name,
-				"Error": "Too many failed attempts. Wait " + wait.Round(time.Second).String() + " and try again."})
+			return store.User{}, &Error{Status: http.StatusTooManyRequests,
+				Message:    "Too many failed attempts. Wait " + wait.Round(time.Second).String() + " and try again.",
+				RetryAfter: wait}
 		}
 	}
-	u, err := s.Store.User(c.R.Context(), name)
+	u, err := s.Store.User(r.Context(), name)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
+		return store.User{}, err
 	}
 	known, ok := err == nil, false
 	if known && !u.Disabled {
 		ok, _, err = auth.CheckPassword(u.PasswordHash, pw)
 		if err != nil {
-			s.Cfg.Log.Warn("stored password hash unusable", "user", name, "err", err)
+			s.Cfg.Log.Warn("stored password hash unusable", "user", u.Name, "err", err)
 			ok = false
 		}
 	} else {
@@ -247,18 +248,35 @@ func (s *Server) loginSubmit(c *Ctx) error {
 			s.throttle.Fail(k, now)
 		}
 		s.metrics.loginFailures.Add(1)
-		// An unknown name is not logged: people type their password into
-		// the name field by mistake.
 		logged := "(unknown)"
 		if known {
 			logged = u.Name
 		}
-		s.Cfg.Log.Info("login failed", "user", logged, "addr", clientAddr(c.R).String())
-		return c.PageStatus(http.StatusUnauthorized, "login", "Log in", map[string]any{
-			"Next": next, "User": name, "Error": "The user name or password is wrong."})
+		s.Cfg.Log.Info("login failed", "user", logged, "addr", clientAddr(r).String())
+		return store.User{}, &Error{Status: http.StatusUnauthorized, Message: "The user name or password is wrong."}
 	}
 	for _, k := range keys {
 		s.throttle.Succeed(k)
+	}
+	return u, nil
+}
+
+// loginSubmit checks a user name and password (CheckPassword) and starts
+// a session.
+func (s *Server) loginSubmit(c *Ctx) error {
+	name := strings.TrimSpace(c.R.PostFormValue("user"))
+	pw := c.R.PostFormValue("password")
+	next := safeNext(c.R.PostFormValue("next"))
+	u, err := s.CheckPassword(c.R, name, pw)
+	var e *Error
+	if errors.As(err, &e) {
+		if e.RetryAfter > 0 {
+			c.W.Header().Set("Retry-After", itoa(int64(e.RetryAfter/time.Second)+1))
+		}
+		return c.PageStatus(e.Status, "login", "Log in", map[string]any{"Next": next, "User": name, "Error": e.Message})
+	}
+	if err != nil {
+		return err
 	}
 	if err := s.startSession(c, u.Name); err != nil {
 		return err

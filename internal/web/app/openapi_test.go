@@ -13,8 +13,12 @@ import (
 )
 
 // documented reports whether a route belongs in the OpenAPI document: the
-// JSON API and the machine endpoints, not the HTML pages.
+// JSON API and the machine endpoints, not the HTML pages, nor the TAXII
+// server, whose interface the TAXII 2.1 specification defines.
 func documented(rt web.Route) bool {
+	if strings.HasPrefix(rt.Path, "/taxii2/") {
+		return false
+	}
 	return rt.API() || slices.Contains([]string{"/healthz", "/readyz", "/metrics"}, rt.Path)
 }
 

@@ -5,15 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/concord-cert/concord/internal/auth"
 	"github.com/concord-cert/concord/internal/store"
 	"github.com/concord-cert/concord/internal/web"
 )
@@ -48,7 +45,7 @@ const basicCacheTTL = 5 * time.Minute
 // is answered here with a TAXII error message (401 or 429). Other paths
 // and other credentials pass through untouched.
 func Basic(s *web.Server) func(http.Handler) http.Handler {
-	b := &basic{s: s, throttle: auth.NewThrottle(auth.DefaultThrottleConfig()), cache: map[[32]byte]basicEntry{}}
+	b := &basic{s: s, cache: map[[32]byte]basicEntry{}}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			name, pw, ok := r.BasicAuth()
@@ -74,10 +71,9 @@ func Basic(s *web.Server) func(http.Handler) http.Handler {
 }
 
 type basic struct {
-	s        *web.Server
-	throttle *auth.Throttle
-	mu       sync.Mutex
-	cache    map[[32]byte]basicEntry
+	s     *web.Server
+	mu    sync.Mutex
+	cache map[[32]byte]basicEntry
 }
 
 // basicEntry is a password checked recently: valid while the account's
@@ -88,51 +84,30 @@ type basicEntry struct {
 }
 
 // check returns the account name and pw log in to, or nil with the status
-// and message to answer.
+// and message to answer. A password checked recently against the
+// account's current hash is not hashed again (a client paging through a
+// collection sends it with every page); otherwise the server's own check
+// applies, with the login form's throttling.
 func (b *basic) check(r *http.Request, name, pw string) (*store.User, int, string) {
 	now := b.s.Cfg.Now()
-	u, err := b.s.Store.User(r.Context(), name)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		b.s.Cfg.Log.Error("TAXII login failed", "err", err)
-		return nil, http.StatusInternalServerError, "the server log has the details"
-	}
-	known := err == nil && !u.Disabled
 	key := sha256.Sum256([]byte(name + "\x00" + pw))
 	b.mu.Lock()
 	e, hit := b.cache[key]
 	b.mu.Unlock()
-	if hit && known && e.hash == u.PasswordHash && now.Before(e.expires) {
-		return &u, 0, ""
-	}
-	keys := []string{auth.UserKey(name), auth.AddrKey(peer(r))}
-	for _, k := range keys {
-		if ok, wait := b.throttle.Allow(k, now); !ok {
-			return nil, http.StatusTooManyRequests, "too many failed attempts; wait " + wait.Round(time.Second).String() + " and try again"
+	if hit && now.Before(e.expires) {
+		u, err := b.s.Store.User(r.Context(), name)
+		if err == nil && !u.Disabled && u.PasswordHash == e.hash {
+			return &u, 0, ""
 		}
 	}
-	ok := false
-	if known {
-		ok, _, err = auth.CheckPassword(u.PasswordHash, pw)
-		if err != nil {
-			b.s.Cfg.Log.Warn("stored password hash unusable", "user", name, "err", err)
-			ok = false
-		}
-	} else {
-		auth.CheckPassword(dummyHash, pw)
+	u, err := b.s.CheckPassword(r, name, pw)
+	var we *web.Error
+	if errors.As(err, &we) {
+		return nil, we.Status, we.Message
 	}
-	if !ok {
-		for _, k := range keys {
-			b.throttle.Fail(k, now)
-		}
-		logged := "(unknown)"
-		if known {
-			logged = u.Name
-		}
-		b.s.Cfg.Log.Info("TAXII login failed", "user", logged, "addr", peer(r).String())
-		return nil, http.StatusUnauthorized, "the user name or password is wrong"
-	}
-	for _, k := range keys {
-		b.throttle.Succeed(k)
+	if err != nil {
+		b.s.Cfg.Log.Error("TAXII login failed", "err", err)
+		return nil, http.StatusInternalServerError, "the server log has the details"
 	}
 	b.mu.Lock()
 	if len(b.cache) > 10_000 {
@@ -145,20 +120,4 @@ func (b *basic) check(r *http.Request, name, pw string) (*store.User, int, strin
 	b.cache[key] = basicEntry{hash: u.PasswordHash, expires: now.Add(basicCacheTTL)}
 	b.mu.Unlock()
 	return &u, 0, ""
-}
-
-// dummyHash is checked against for unknown user names.
-var dummyHash = func() string {
-	h, _ := auth.HashPassword("concord-no-such-taxii-user")
-	return h
-}()
-
-// peer is the TCP peer's address; forwarded headers are not trusted.
-func peer(r *http.Request) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
-	}
-	a, _ := netip.ParseAddr(host)
-	return a.Unmap()
 }

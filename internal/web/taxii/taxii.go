@@ -67,6 +67,7 @@ func Register(s *web.Server) error {
 		return errors.New("taxii: the store keeps no TAXII objects")
 	}
 	a := &api{s: s, st: ts}
+	s.Use(Basic(s))
 	for _, rt := range []struct {
 		method, path string
 		action       auth.Action

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -34,7 +33,7 @@ func newServer(t testing.TB) *server {
 		s.Handle(web.Route{Method: "GET", Path: "/{$}", Access: web.Public, Summary: "home", Handler: func(*web.Ctx) error { return nil }})
 		return nil
 	})
-	hs := httptest.NewServer(taxii.Basic(env.Server)(env.Server.Handler()))
+	hs := env.HTTP
 	t.Cleanup(hs.Close)
 	return &server{t: t, env: env, url: hs.URL}
 }
