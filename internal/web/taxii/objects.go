@@ -20,7 +20,7 @@ import (
 // query reads the filters and paging parameters of a request on col:
 // added_after, limit, next and the match[...] fields allowed.
 // defaultLast selects the last version when match[version] is absent.
-func (c *call) query(col *collection, fields []string, defaultLast bool) (store.TAXIIQuery, error) {
+func (c *call) query(col *Collection, fields []string, defaultLast bool) (store.TAXIIQuery, error) {
 	v := c.R.URL.Query()
 	q := store.TAXIIQuery{Collection: col.Alias, TLPs: c.tlps(col), Limit: DefaultPage}
 	if s := v.Get("added_after"); s != "" {
@@ -307,7 +307,8 @@ func (a *api) add(c *call) error {
 	now := c.S.Cfg.Now().UTC()
 	st := store.TAXIIStatus{ID: newUUID(), Collection: col.Alias, User: c.P.User, Requested: now, Status: "complete",
 		Successes: []store.TAXIIStatusDetail{}, Failures: []store.TAXIIStatusDetail{}, Pendings: []store.TAXIIStatusDetail{}}
-	var objs []store.TAXIIObject
+	// An envelope with an object too large or not an object is refused
+	// whole, before anything is stored.
 	for i, raw := range env.Objects {
 		if len(raw) > MaxObjectSize {
 			return fail(http.StatusRequestEntityTooLarge, "Object too large", "object %d of the envelope is %d bytes; this API root takes objects of up to %d", i, len(raw), MaxObjectSize)
@@ -315,31 +316,22 @@ func (a *api) add(c *call) error {
 		if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
 			return fail(http.StatusUnprocessableEntity, "Not an envelope", "item %d of the objects list is not a JSON object", i)
 		}
-		p, err := parseObject(raw, now)
-		if err != nil {
-			st.Failures = append(st.Failures, store.TAXIIStatusDetail{ID: p.ID, Version: "", Message: err.Error()})
-			continue
-		}
-		if p.TLP > col.MaxTLP {
-			st.Failures = append(st.Failures, store.TAXIIStatusDetail{ID: p.ID, Version: timestamp(p.Version),
-				Message: fmt.Sprintf("marked %s; the collection %s holds objects up to %s", p.TLP, col.Alias, col.MaxTLP)})
-			continue
-		}
-		var compact bytes.Buffer
-		if err := json.Compact(&compact, raw); err != nil {
-			return err
-		}
-		objs = append(objs, store.TAXIIObject{Collection: col.Alias, ID: p.ID, Version: p.Version, Type: p.Type,
-			SpecVersion: p.SpecVersion, TLP: p.TLP, JSON: compact.Bytes()})
 	}
-	if len(objs) > 0 {
-		if _, err := c.a.st.AddTAXIIObjects(c.R.Context(), objs, now); err != nil {
-			return err
-		}
+	outcomes, err := Add(c.R.Context(), c.a.st, *col, env.Objects, now)
+	if err != nil {
+		return err
 	}
-	for _, o := range objs {
-		// A version held already is a success too: the collection has it.
-		st.Successes = append(st.Successes, store.TAXIIStatusDetail{ID: o.ID, Version: timestamp(o.Version)})
+	for _, o := range outcomes {
+		var version string
+		if !o.Version.IsZero() {
+			version = timestamp(o.Version)
+		}
+		if o.Stored {
+			// A version held already is a success too: the collection has it.
+			st.Successes = append(st.Successes, store.TAXIIStatusDetail{ID: o.ID, Version: version})
+		} else {
+			st.Failures = append(st.Failures, store.TAXIIStatusDetail{ID: o.ID, Version: version, Message: o.Message})
+		}
 	}
 	if err := c.a.st.PutTAXIIStatus(c.R.Context(), st); err != nil {
 		return err

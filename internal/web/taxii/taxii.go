@@ -37,29 +37,6 @@ const (
 	APIRoot   = "/taxii2/api/"
 )
 
-// collection is one TAXII collection: the objects shared with one
-// audience.
-type collection struct {
-	// ID is the collection's identifier in URLs; Alias names it in the
-	// store and may stand for the ID in URLs too.
-	ID, Alias, Title, Description string
-	// MaxTLP is the strictest label the collection holds: a posted
-	// object marked beyond it is refused.
-	MaxTLP event.TLP
-	// Agency restricts the collection to users of this node's agency.
-	Agency bool
-}
-
-// collections are the node's collections, one per sharing audience.
-var collections = []collection{
-	{ID: "4bd2e8e5-1f6c-4d1a-9d1e-3f0b6a7c2e11", Alias: "community", Title: "Community",
-		Description: "Objects marked TLP:CLEAR or TLP:GREEN, for every staff user of every agency with an account on this node.",
-		MaxTLP:      event.TLPGreen},
-	{ID: "9a6f0c3d-7b2e-4e85-a1c4-5d8e2f7b9c60", Alias: "agency", Title: "Agency",
-		Description: "Objects up to TLP:AMBER+STRICT, for the users of this node's agency, each up to their clearance.",
-		MaxTLP:      event.TLPAmberStrict, Agency: true},
-}
-
 // Register adds the TAXII routes to s. Its store must keep TAXII objects.
 func Register(s *web.Server) error {
 	ts, ok := s.Store.(store.TAXII)
@@ -226,34 +203,31 @@ func acceptable(accept []string) bool {
 
 // collection returns the collection named in the path, and refuses a
 // caller who may neither read it nor, when write is set, write to it.
-func (c *call) collection(write bool) (*collection, error) {
+func (c *call) collection(write bool) (*Collection, error) {
 	name := c.R.PathValue("id")
-	for i := range collections {
-		col := &collections[i]
-		if col.ID != name && col.Alias != name {
-			continue
-		}
-		if write && !c.canWrite(col) {
-			return nil, fail(http.StatusForbidden, "Forbidden", "you may not add to or delete from the collection %s", col.Alias)
-		}
-		if !write && !c.canRead(col) {
-			return nil, fail(http.StatusForbidden, "Forbidden", "you may not read the collection %s", col.Alias)
-		}
-		return col, nil
+	col, ok := CollectionNamed(name)
+	if !ok {
+		return nil, fail(http.StatusNotFound, "Collection not found", "no collection %q on this API root", name)
 	}
-	return nil, fail(http.StatusNotFound, "Collection not found", "no collection %q on this API root", name)
+	if write && !c.canWrite(&col) {
+		return nil, fail(http.StatusForbidden, "Forbidden", "you may not add to or delete from the collection %s", col.Alias)
+	}
+	if !write && !c.canRead(&col) {
+		return nil, fail(http.StatusForbidden, "Forbidden", "you may not read the collection %s", col.Alias)
+	}
+	return &col, nil
 }
 
-func (c *call) member(col *collection) bool {
+func (c *call) member(col *Collection) bool {
 	return !col.Agency || (c.self != "" && c.P.Agency == c.self)
 }
 
-func (c *call) canRead(col *collection) bool { return c.P.Can(auth.ReadEvents) && c.member(col) }
+func (c *call) canRead(col *Collection) bool { return c.P.Can(auth.ReadEvents) && c.member(col) }
 
-func (c *call) canWrite(col *collection) bool { return c.P.Can(auth.Ingest) && c.member(col) }
+func (c *call) canWrite(col *Collection) bool { return c.P.Can(auth.Ingest) && c.member(col) }
 
 // tlps are the labels of col the caller may receive.
-func (c *call) tlps(col *collection) []event.TLP {
+func (c *call) tlps(col *Collection) []event.TLP {
 	var out []event.TLP
 	for _, t := range c.TLPs(c.self) {
 		if t <= col.MaxTLP {
@@ -291,7 +265,7 @@ func (a *api) apiRoot(c *call) error {
 }
 
 // collectionResource is a collection as the caller sees it.
-func (c *call) collectionResource(col *collection) map[string]any {
+func (c *call) collectionResource(col *Collection) map[string]any {
 	return map[string]any{
 		"id": col.ID, "title": col.Title, "description": col.Description, "alias": col.Alias,
 		"can_read": c.canRead(col), "can_write": c.canWrite(col), "media_types": []string{STIXType},
