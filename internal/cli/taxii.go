@@ -19,6 +19,7 @@ import (
 // taxiiCommands are the subcommands of `concord taxii`, one per file.
 var taxiiCommands = []command{
 	{"publish", "put this node's STIX objects for a period into a collection of concord serve's TAXII server", runTAXIIPublish},
+	{"pull", "read what a partner's TAXII 2.1 collection (or another Concord node's) gained since the last pull, once or --every DURATION", runTAXIIPull},
 }
 
 func runTAXII(ctx context.Context, e *env, args []string) int {
