@@ -37,8 +37,12 @@ func runTAXII(ctx context.Context, e *env, args []string) int {
 	return exitUsage
 }
 
-// publishBatch is how many objects one store transaction adds.
-const publishBatch = 1000
+// publishBatch is how many objects one store transaction adds. On SQLite
+// 200,008 objects took 13.2 s in batches of 1,000, 10.0 s in batches of
+// 5,000 (84 MB RSS) and 8.8 s in batches of 10,000 (127 MB RSS); a batch
+// holds the write lock a POST to the server waits for, about a quarter of
+// a second at 5,000.
+const publishBatch = 5000
 
 // publishSummary is what one publication did.
 type publishSummary struct {

@@ -16,6 +16,9 @@ import (
 
 	"github.com/concord-cert/concord/internal/event"
 	"github.com/concord-cert/concord/internal/stix"
+	"github.com/concord-cert/concord/internal/store"
+	"github.com/concord-cert/concord/internal/store/postgres"
+	"github.com/concord-cert/concord/internal/store/postgres/pgtest"
 	"github.com/concord-cert/concord/internal/web/taxii"
 	"github.com/concord-cert/concord/internal/web/webtest"
 )
@@ -327,4 +330,59 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// TestTAXIIPublishPostgres publishes into a PostgreSQL node's collection
+// twice and reads it back from the store: what the exporter made, once.
+func TestTAXIIPublishPostgres(t *testing.T) {
+	db := pgtest.Database(t)
+	dir := t.TempDir()
+	for day, tlp := range map[string]string{"2024-03-12": "TLP:GREEN", "2024-03-13": "TLP:AMBER", "2024-03-14": "TLP:RED"} {
+		f := writeFile(t, dir, day+".json", eveDays[day])
+		if _, errOut, code := run(t, "ingest", "--db", db, "--tlp", tlp, f); code != exitOK {
+			t.Fatalf("ingest %s: exit %d: %s", day, code, errOut)
+		}
+	}
+	if _, errOut, code := run(t, "agency", "add", "--db", db, "--data", filepath.Join(dir, "data"), "--id", "pl-cert", "--name", "CERT Polska", "--country", "PL", "--self"); code != exitOK {
+		t.Fatalf("agency add: exit %d: %s", code, errOut)
+	}
+	args := []string{"--db", db, "--from", "2024-03-12", "--to", "2024-03-14", "--collection", "agency"}
+	first := publishJSON(t, args...)
+	again := publishJSON(t, args...)
+	if first.Added != first.Objects || first.FactsWithheld != 1 || again.Added != 0 || again.Present != first.Objects {
+		t.Fatalf("publications: %+v, then %+v", first, again)
+	}
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	self, err := st.SelfAgency(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	x := &stix.Exporter{Store: st, Markings: st, Agency: self, From: time.Date(2024, 3, 12, 0, 0, 0, 0, time.UTC),
+		To: time.Date(2024, 3, 14, 0, 0, 0, 0, time.UTC), TLPMax: event.TLPAmberStrict}
+	if _, err := x.Each(ctx, func(_ string, obj []byte) error {
+		var head struct{ ID string }
+		json.Unmarshal(obj, &head)
+		want[head.ID] = compact(t, obj)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.TAXIIObjects(ctx, store.TAXIIQuery{Collection: "agency", TLPs: []event.TLP{event.TLPClear, event.TLPGreen, event.TLPAmber, event.TLPAmberStrict, event.TLPRed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, o := range p.Objects {
+		if _, dup := got[o.ID]; dup {
+			t.Fatalf("%s held twice", o.ID)
+		}
+		got[o.ID] = compact(t, o.JSON)
+	}
+	sameObjects(t, "agency on PostgreSQL", got, want)
 }

@@ -11,6 +11,12 @@
 // caller may receive under the same rules as the rest of the node
 // (auth.Principal.MayReceive, owner = this node's agency).
 //
+// Objects enter a collection one way, Add, whether a client POSTs an
+// envelope or `concord taxii publish` puts the node's own STIX export
+// there: the same reading of ids, versions and markings, the same refusal
+// of objects marked above the collection's limit, the same treatment of a
+// version held already.
+//
 // The routes are registered with package web like every other area, but
 // as web.Public routes that check the caller themselves: a TAXII client
 // must get a 401 with a TAXII error message and a WWW-Authenticate
