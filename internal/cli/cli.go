@@ -45,7 +45,7 @@ func commands() []command {
 		{"report", "statistics for a period: C&C servers, controlled hosts, attack sources, relay share", runReport},
 		{"assess", "judge attribution from observations and evidence (ACH, ICD 203 likelihood, confidence)", runAssess},
 		{"export", "write C&C servers and attack sources for partners: STIX 2.1 bundles", runExport},
-		{"taxii", "publish this node's STIX objects into the collections of concord serve's TAXII server", runTAXII},
+		{"taxii", "TAXII 2.1: publish this node's STIX objects into concord serve's collections, pull a partner's", runTAXII},
 		{"lookup", "show country, AS and relay flags of IP addresses", runLookup},
 		{"victim", "take a victim's report (submit) and tell its status by reference (status)", runVictim},
 		{"case", "open, show and list cases", runCase},
