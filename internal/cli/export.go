@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -60,69 +62,108 @@ func exportPeriod(e *env, fromS, toS string) (from, to time.Time, code int) {
 	return from, to, exitOK
 }
 
+// exportArgs are the flags every export takes.
+type exportArgs struct {
+	db, from, to, tlpMax, out *string
+	asJSON                    *bool
+}
+
+// exportFlags declares the flags every export takes; what names the file
+// written ("bundle", "event").
+func (e *env) exportFlags(fs *flag.FlagSet, what string) exportArgs {
+	return exportArgs{
+		db:     fs.String("db", e.cfg.DB, "database `path`"),
+		from:   fs.String("from", "", "first `day` of the period, YYYY-MM-DD (default: first day of last month)"),
+		to:     fs.String("to", "", "last `day` of the period, inclusive (default: last day of last month)"),
+		tlpMax: fs.String("tlp-max", "TLP:AMBER", "most restrictive `marking` to export; days marked above it are left out"),
+		out:    fs.String("out", "", what+" `file` to write (- for standard output)"),
+		asJSON: fs.Bool("json", false, "print a JSON summary"),
+	}
+}
+
+// exportSource is what an export reads: the store, this node's agency (the
+// creator it names), the period and the strictest marking to let out.
+type exportSource struct {
+	st       store.CaseStore
+	agency   store.Agency
+	from, to time.Time
+	max      event.TLP
+}
+
+// openExport checks the common flags and opens the store; on failure it
+// returns the exit code, having said why. The caller closes src.st.
+func (e *env) openExport(ctx context.Context, a exportArgs, what string) (*exportSource, int) {
+	if *a.out == "" {
+		return nil, e.fail(exitUsage, "name the %s file with --out FILE (- for standard output)", what)
+	}
+	if *a.db == "" {
+		return nil, e.fail(exitUsage, "name the database with --db PATH")
+	}
+	max, err := event.ParseTLP(*a.tlpMax)
+	if err != nil {
+		return nil, e.fail(exitUsage, "--tlp-max: %v", err)
+	}
+	from, to, code := exportPeriod(e, *a.from, *a.to)
+	if code != exitOK {
+		return nil, code
+	}
+	if !node.IsPostgres(*a.db) {
+		if _, err := os.Stat(*a.db); err != nil {
+			return nil, e.fail(exitFailure, "no database at %s: ingest something first, or name it with --db", *a.db)
+		}
+	}
+	st, err := node.OpenStore(ctx, *a.db)
+	if err != nil {
+		return nil, e.fail(exitFailure, "%v", err)
+	}
+	agency, err := st.SelfAgency(ctx)
+	if err != nil {
+		st.Close()
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, e.fail(exitFailure, "this node has no agency to name as the %s's creator: register it with `concord agency add --self --id ID --name NAME --country CC`", what)
+		}
+		return nil, e.fail(exitFailure, "%v", err)
+	}
+	return &exportSource{st: st, agency: agency, from: from, to: to, max: max}, exitOK
+}
+
+// writeExport streams an export to standard output for "-", else into a
+// temporary file renamed to out once complete.
+func (e *env) writeExport(out string, write func(w io.Writer) error) error {
+	if out == "-" {
+		return write(e.stdout)
+	}
+	return writeStreamAtomic(out, func(f *os.File) error { return write(f) })
+}
+
 func runExportSTIX(ctx context.Context, e *env, args []string) int {
 	fs := e.newFlags("export stix", "--db PATH [--from DATE --to DATE] [--tlp-max LABEL] --out FILE")
-	db := fs.String("db", e.cfg.DB, "database `path`")
-	fromS := fs.String("from", "", "first `day` of the period, YYYY-MM-DD (default: first day of last month)")
-	toS := fs.String("to", "", "last `day` of the period, inclusive (default: last day of last month)")
-	tlpMax := fs.String("tlp-max", "TLP:AMBER", "most restrictive `marking` to export; days marked above it are left out")
-	out := fs.String("out", "", "bundle `file` to write (- for standard output)")
+	a := e.exportFlags(fs, "bundle")
 	sightings := fs.Bool("sightings", false, "add an observed-data and a sighting per address and day")
-	asJSON := fs.Bool("json", false, "print a JSON summary")
 	if _, err := parse(fs, args); err != nil {
 		return exitUsage
 	}
-	if *out == "" {
-		return e.fail(exitUsage, "name the bundle file with --out FILE (- for standard output)")
-	}
-	if *db == "" {
-		return e.fail(exitUsage, "name the database with --db PATH")
-	}
-	max, err := event.ParseTLP(*tlpMax)
-	if err != nil {
-		return e.fail(exitUsage, "--tlp-max: %v", err)
-	}
-	from, to, code := exportPeriod(e, *fromS, *toS)
+	src, code := e.openExport(ctx, a, "bundle")
 	if code != exitOK {
 		return code
 	}
-	if !node.IsPostgres(*db) {
-		if _, err := os.Stat(*db); err != nil {
-			return e.fail(exitFailure, "no database at %s: ingest something first, or name it with --db", *db)
-		}
-	}
-	st, err := node.OpenStore(ctx, *db)
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	defer st.Close()
-	agency, err := st.SelfAgency(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return e.fail(exitFailure, "this node has no agency to name as the bundle's creator: register it with `concord agency add --self --id ID --name NAME --country CC`")
-	}
-	if err != nil {
-		return e.fail(exitFailure, "%v", err)
-	}
-	x := &stix.Exporter{Store: st, Markings: st, Agency: agency, From: from, To: to, TLPMax: max, Sightings: *sightings}
+	defer src.st.Close()
+	x := &stix.Exporter{Store: src.st, Markings: src.st, Agency: src.agency, From: src.from, To: src.to, TLPMax: src.max, Sightings: *sightings}
 	var sum stix.Summary
-	if *out == "-" {
-		sum, err = x.Export(ctx, e.stdout)
-	} else {
-		err = writeStreamAtomic(*out, func(f *os.File) error {
-			var err error
-			sum, err = x.Export(ctx, f)
-			return err
-		})
-	}
+	err := e.writeExport(*a.out, func(w io.Writer) error {
+		var err error
+		sum, err = x.Export(ctx, w)
+		return err
+	})
 	if err != nil {
 		return e.fail(exitFailure, "%v", err)
 	}
-	if *asJSON {
+	if *a.asJSON {
 		e.printJSON(sum)
 		return exitOK
 	}
 	fmt.Fprintf(e.stderr, "wrote %s: %s objects — %s C&C servers, %s attack sources; strictest marking %s",
-		*out, thousands(sum.Objects), thousands(sum.C2), thousands(sum.Attackers), sum.Strictest)
+		*a.out, thousands(sum.Objects), thousands(sum.C2), thousands(sum.Attackers), sum.Strictest)
 	if sum.Withheld > 0 {
 		fmt.Fprintf(e.stderr, "; %s facts withheld, %s", thousands(sum.Withheld), sum.WithheldBy)
 	}
