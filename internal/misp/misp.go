@@ -253,7 +253,9 @@ func objectOf(raw []byte) (members, bool) {
 	for p < len(raw) && raw[p] != '}' {
 		end := scanValue(raw, p)
 		key := raw[p+1 : end-1]
-		if bytes.IndexByte(key, '\\') >= 0 {
+		if bytes.IndexByte(key, '\\') >= 0 || !utf8.Valid(key) {
+			// encoding/json's reading: escapes undone, invalid UTF-8
+			// and lone surrogates become U+FFFD.
 			var k string
 			if err := json.Unmarshal(raw[p:end], &k); err != nil {
 				return nil, false
