@@ -10,7 +10,7 @@ import (
 // tables below are those of migrations 1 to 9 of store/sqlite and
 // store/postgres. A later migration must be mapped here before migrate
 // will move a database that has it.
-const SchemaVersion = 9
+const SchemaVersion = 10
 
 // kind is how a column is read from SQLite and written to PostgreSQL.
 type kind int
@@ -60,7 +60,7 @@ func join(parts ...[]column) []column {
 	return out
 }
 
-// tables lists every table of schema version 9 except schema_migrations
+// tables lists every table of schema version 10 except schema_migrations
 // (the destination has its own) and sessions, parents before the tables
 // whose foreign keys point at them. Sessions stay behind: they are
 // logins of browsers to the source's server, hours long, and hold nothing
@@ -77,7 +77,7 @@ var tables = []table{
 		cols(integer, "id"), cols(text, "name"), cols(integer, "loaded"), cols(boolean, "active"), cols(blob, "data"))},
 	{name: "ingests", order: "id", identity: true, cols: join(
 		cols(integer, "id", "ipdb_id"), cols(text, "path", "format", "feed"), cols(integer, "started", "finished"),
-		cols(text, "status"), cols(integer, "records", "accepted", "duplicates", "rejected", "observations"))},
+		cols(text, "status"), cols(integer, "records", "accepted", "duplicates", "rejected", "observations", "kept"))},
 	{name: "rejections", order: "rowid", identity: true, cols: join(
 		[]column{{name: "id", kind: integer, src: "rowid"}}, cols(integer, "ingest_id", "line"), cols(text, "reason"), cols(blob, "key"))},
 	{name: "events", order: "id", keyTime: true, cols: join(

@@ -32,9 +32,20 @@ func AddrFromBytes(b []byte) netip.Addr {
 }
 
 // BatchCounts is what a written batch adds to its run's counters, given
-// which of its events were new.
-func BatchCounts(b *Batch, isNew []bool) Counts {
+// which of its events and objects were new.
+func BatchCounts(b *Batch, isNew, kept []bool) Counts {
 	c := Counts{Records: int64(len(b.Events) + len(b.Rejects)), Rejected: int64(len(b.Rejects))}
+	for i, n := range kept {
+		if !b.Objects[i].Record {
+			continue
+		}
+		c.Records++
+		if n {
+			c.Kept++
+		} else {
+			c.Duplicates++
+		}
+	}
 	for i, n := range isNew {
 		switch {
 		case !n:

@@ -87,13 +87,36 @@ type Batch struct {
 	// counters grow by what the batch held, so an interrupted run still
 	// says exactly how far it got.
 	Rejects []Rejection
+	// Objects are input records kept as they were received — the STIX
+	// objects of an imported bundle — stored into their collection by
+	// AddTAXIIObjects' rules, in the same transaction as the events.
+	Objects []KeptObject
 }
+
+// KeptObject is an object a run keeps as received.
+type KeptObject struct {
+	TAXIIObject
+	// Record is true when keeping the object is all that became of its
+	// input record (no event was made of it): the run then counts the
+	// record, as kept when the version is new and as a duplicate when it
+	// was held already. An object that also became an event is counted
+	// through the event.
+	Record bool
+}
+
+// ImportedCollection is the collection that holds the objects ingest
+// runs keep (STIX bundles, TAXII pulls). The TAXII server does not offer
+// it; `concord export stix` writes it out again.
+const ImportedCollection = "concord-imported"
 
 // BatchResult says what happened to each event of a batch.
 type BatchResult struct {
 	// New[i] is true when Events[i] was stored and false when an event with
 	// the same key was already there (a duplicate).
 	New []bool
+	// Kept[i] is true when Objects[i] was stored and false when that
+	// version of the object was held already.
+	Kept []bool
 	// Counts is what the batch added to its run's counters.
 	Counts Counts
 }
@@ -115,6 +138,10 @@ type Counts struct {
 	Duplicates   int64
 	Rejected     int64
 	Observations int64
+	// Kept counts records kept only as received objects (Batch.Objects
+	// with Record set), such as a bundle's threat actors and
+	// relationships.
+	Kept int64
 }
 
 // IngestRun describes one input read by `concord ingest`.

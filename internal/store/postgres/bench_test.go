@@ -43,3 +43,9 @@ func BenchmarkWriteBatchDuplicates(b *testing.B) {
 func BenchmarkSearchEvents(b *testing.B) {
 	storetest.BenchSearchEvents(b, openTest(b))
 }
+
+// BenchmarkAddTAXIIObjects measures adding objects to a TAXII collection,
+// on the same data as the SQLite backend's benchmark.
+func BenchmarkAddTAXIIObjects(b *testing.B) {
+	storetest.BenchAddTAXIIObjects(b, openTest(b))
+}

@@ -182,19 +182,20 @@ SELECT $1, l, r, k FROM unnest($2::bigint[], $3::text[], $4::bytea[]) AS u(l, r,
 ON CONFLICT DO NOTHING`
 
 const updateIngest = `UPDATE ingests SET records = records + $1, accepted = accepted + $2, duplicates = duplicates + $3,
-	rejected = rejected + $4, observations = observations + $5, ipdb_id = COALESCE(ipdb_id, $6) WHERE id = $7`
+	rejected = rejected + $4, observations = observations + $5, kept = kept + $6, ipdb_id = COALESCE(ipdb_id, $7) WHERE id = $8`
 
 // WriteBatch implements store.Events.
 //
 // The batch is one transaction: its events are copied (COPY, the fastest
 // way into PostgreSQL) into a temporary staging table and moved from there
 // into events with ON CONFLICT DO NOTHING, whose RETURNING names the new
-// ones; the facts, per-day feed counts, rejections and run counters that
-// follow are sent together in one round trip. A concurrent batch holding
+// ones; the run's kept objects follow in two round trips (addTAXIIObjects),
+// then the facts, per-day feed counts, rejections and run counters are
+// sent together in one round trip. A concurrent batch holding
 // the same event makes this one wait until it commits or rolls back, then
 // count the event as a duplicate or store it: never both, never neither.
 func (s *Store) WriteBatch(ctx context.Context, b *store.Batch) (store.BatchResult, error) {
-	res := store.BatchResult{New: make([]bool, len(b.Events))}
+	res := store.BatchResult{New: make([]bool, len(b.Events)), Kept: make([]bool, len(b.Objects))}
 	if len(b.Keys) != len(b.Events) || (b.Docs != nil && len(b.Docs) != len(b.Events)) {
 		return res, fmt.Errorf("store: batch has %d events, %d keys and %d documents", len(b.Events), len(b.Keys), len(b.Docs))
 	}
@@ -208,13 +209,14 @@ func (s *Store) WriteBatch(ctx context.Context, b *store.Batch) (store.BatchResu
 			// A partition the store created was dropped since: make it again.
 			s.forgetPartitions()
 			clear(res.New)
+			clear(res.Kept)
 			if err = s.ensurePartitions(ctx, b.Keys); err == nil {
 				err = s.writeBatch(ctx, b, &res)
 			}
 		}
 	}
 	if err != nil {
-		res.New = make([]bool, len(b.Events))
+		res.New, res.Kept = make([]bool, len(b.Events)), make([]bool, len(b.Objects))
 		res.Counts = store.Counts{}
 	}
 	return res, err
@@ -276,6 +278,13 @@ func (s *Store) writeBatch(ctx context.Context, b *store.Batch, res *store.Batch
 		return fmt.Errorf("store: insert events: %w", err)
 	}
 
+	// The run's kept objects go after the events, as every writer's do:
+	// batches take the rows of events, then of the collections, then of
+	// facts and counters, in one order, so they never wait for each other.
+	if res.Kept, err = addTAXIIObjects(ctx, tx, len(b.Objects), func(i int) *store.TAXIIObject { return &b.Objects[i].TAXIIObject }, time.Now()); err != nil {
+		return err
+	}
+
 	var facts []store.Fact
 	for _, i := range uniq {
 		if res.New[i] {
@@ -293,7 +302,7 @@ func (s *Store) writeBatch(ctx context.Context, b *store.Batch, res *store.Batch
 	if days, feeds, inc, obs, tlps := feedDays(b, res.New); len(days) > 0 {
 		q.Queue(upsertFeedDays, days, feeds, b.IPDB, inc, obs, tlps)
 	}
-	res.Counts = store.BatchCounts(b, res.New)
+	res.Counts = store.BatchCounts(b, res.New, res.Kept)
 	if b.IngestID != 0 {
 		if len(b.Rejects) > 0 {
 			lines, reasons, keys := make([]int64, len(b.Rejects)), make([]string, len(b.Rejects)), make([][]byte, len(b.Rejects))
@@ -310,7 +319,7 @@ func (s *Store) writeBatch(ctx context.Context, b *store.Batch, res *store.Batch
 		if b.IPDB != 0 {
 			ipdb = b.IPDB
 		}
-		q.Queue(updateIngest, c.Records, c.Accepted, c.Duplicates, c.Rejected, c.Observations, ipdb, b.IngestID)
+		q.Queue(updateIngest, c.Records, c.Accepted, c.Duplicates, c.Rejected, c.Observations, c.Kept, ipdb, b.IngestID)
 	}
 	if q.Len() > 0 {
 		if err := tx.SendBatch(ctx, &q).Close(); err != nil {

@@ -56,7 +56,7 @@ func (s *Store) IngestRuns(ctx context.Context, limit int) ([]store.IngestRun, e
 	return out, nil
 }
 
-const ingestQuery = `SELECT id, path, format, feed, started, finished, status, records, accepted, duplicates, rejected, observations FROM ingests`
+const ingestQuery = `SELECT id, path, format, feed, started, finished, status, records, accepted, duplicates, rejected, observations, kept FROM ingests`
 
 // scanIngest reads a row of ingestQuery.
 func scanIngest(row pgx.Row) (store.IngestRun, error) {
@@ -64,7 +64,7 @@ func scanIngest(row pgx.Row) (store.IngestRun, error) {
 	var started int64
 	var finished *int64
 	if err := row.Scan(&r.ID, &r.Path, &r.Format, &r.Feed, &started, &finished, &r.Status,
-		&r.Counts.Records, &r.Counts.Accepted, &r.Counts.Duplicates, &r.Counts.Rejected, &r.Counts.Observations); err != nil {
+		&r.Counts.Records, &r.Counts.Accepted, &r.Counts.Duplicates, &r.Counts.Rejected, &r.Counts.Observations, &r.Counts.Kept); err != nil {
 		return r, err
 	}
 	r.Started, r.Finished = time.UnixMicro(started).UTC(), fromMicro(finished)

@@ -360,4 +360,7 @@ CREATE TABLE taxii_status (
 	details    text   NOT NULL
 );
 `,
+	// 10: the count of records an ingest run kept only as received
+	// objects (see the SQLite schema).
+	`ALTER TABLE ingests ADD COLUMN kept bigint NOT NULL DEFAULT 0;`,
 }

@@ -18,71 +18,210 @@ import (
 
 var _ store.TAXII = (*Store)(nil)
 
-// AddTAXIIObjects implements store.TAXII. The collection's row in
-// taxii_collections is locked first and held to the commit, so writers to
-// one collection commit in the order of the Added times they give, and a
-// reader paging by Added never sees a later time before an earlier one.
+// AddTAXIIObjects implements store.TAXII, through addTAXIIObjects.
 func (s *Store) AddTAXIIObjects(ctx context.Context, objs []store.TAXIIObject, now time.Time) ([]bool, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: begin TAXII add: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	var names []string
-	for i := range objs {
-		names = append(names, objs[i].Collection)
-	}
-	names = uniqueSorted(names)
-	last := map[string]int64{}
-	for _, c := range names {
-		var v int64
-		if err := tx.QueryRow(ctx, `INSERT INTO taxii_collections (id, last_added) VALUES ($1, 0)
-			ON CONFLICT (id) DO UPDATE SET last_added = taxii_collections.last_added RETURNING last_added`, c).Scan(&v); err != nil {
-			return nil, fmt.Errorf("store: lock TAXII collection %s: %w", c, err)
-		}
-		last[c] = v
-	}
-	added := make([]bool, len(objs))
-	nowUS := now.UnixMicro()
-	for i := range objs {
-		o := &objs[i]
-		v := o.Version.UnixMicro()
-		var lo, hi *int64
-		if err := tx.QueryRow(ctx, `SELECT MIN(version), MAX(version) FROM taxii_objects WHERE collection = $1 AND object_id = $2`, o.Collection, o.ID).Scan(&lo, &hi); err != nil {
-			return nil, fmt.Errorf("store: read versions of %s: %w", o.ID, err)
-		}
-		first, latest := lo == nil || v < *lo, hi == nil || v > *hi
-		if lo != nil && first {
-			if _, err := tx.Exec(ctx, `UPDATE taxii_objects SET first = false WHERE collection = $1 AND object_id = $2 AND first`, o.Collection, o.ID); err != nil {
-				return nil, fmt.Errorf("store: update versions of %s: %w", o.ID, err)
-			}
-		}
-		if hi != nil && latest {
-			if _, err := tx.Exec(ctx, `UPDATE taxii_objects SET last = false WHERE collection = $1 AND object_id = $2 AND last`, o.Collection, o.ID); err != nil {
-				return nil, fmt.Errorf("store: update versions of %s: %w", o.ID, err)
-			}
-		}
-		at := max(nowUS, last[o.Collection]+1)
-		err := tx.QueryRow(ctx, `INSERT INTO taxii_objects (collection, object_id, version, type, spec_version, added, tlp, first, last, object)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (collection, object_id, version) DO NOTHING RETURNING id`,
-			o.Collection, o.ID, v, o.Type, o.SpecVersion, at, int16(o.TLP), first, latest, o.JSON).Scan(&o.Seq)
-		if errors.Is(err, pgx.ErrNoRows) {
-			continue // held already: a version inside the span changes no flag
-		}
-		if err != nil {
-			return nil, fmt.Errorf("store: add TAXII object %s: %w", o.ID, err)
-		}
-		last[o.Collection] = at
-		o.Added = time.UnixMicro(at).UTC()
-		added[i] = true
-	}
-	for c, v := range last {
-		if _, err := tx.Exec(ctx, `UPDATE taxii_collections SET last_added = $2 WHERE id = $1`, c, v); err != nil {
-			return nil, fmt.Errorf("store: update TAXII collection %s: %w", c, err)
-		}
+	added, err := addTAXIIObjects(ctx, tx, len(objs), func(i int) *store.TAXIIObject { return &objs[i] }, now)
+	if err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("store: commit TAXII add: %w", err)
+	}
+	return added, nil
+}
+
+// lockCollections locks the rows of the collections $1 in the order
+// given, creating those that are new, and returns their high-water marks.
+const lockCollections = `INSERT INTO taxii_collections (id, last_added)
+SELECT c, 0 FROM unnest($1::text[]) WITH ORDINALITY AS u(c, n) ORDER BY n
+ON CONFLICT (id) DO UPDATE SET last_added = taxii_collections.last_added
+RETURNING id, last_added`
+
+// taxiiSpans returns the oldest and newest version held of each object
+// ($1 the collections, $2 the ids), one index probe each, with the rows
+// that hold its first and last flags; objects the collections do not hold
+// return no row.
+const taxiiSpans = `SELECT u.c, u.o, s.lo, s.hi, s.f, s.l
+FROM unnest($1::text[], $2::text[]) AS u(c, o)
+CROSS JOIN LATERAL (SELECT MIN(version) AS lo, MAX(version) AS hi,
+	array_agg(id) FILTER (WHERE first) AS f, array_agg(id) FILTER (WHERE last) AS l
+	FROM taxii_objects t WHERE t.collection = u.c AND t.object_id = u.o) s
+WHERE s.lo IS NOT NULL`
+
+// clearTAXIIFirst and clearTAXIILast take the flags from the rows $1, held
+// versions whose span the new versions extend. They name the rows by id:
+// joining the objects' ids to the table instead makes the planner hash all
+// of it, with every call.
+const (
+	clearTAXIIFirst = `UPDATE taxii_objects SET first = false WHERE id = ANY($1::bigint[])`
+	clearTAXIILast  = `UPDATE taxii_objects SET last = false WHERE id = ANY($1::bigint[])`
+)
+
+// insertTAXIIObjects inserts the versions the store does not hold yet,
+// raises the high-water marks of their collections to the newest Added
+// inserted, and returns each inserted row's Seq with what names it in the
+// call: its collection and Added.
+const insertTAXIIObjects = `WITH ins AS (
+	INSERT INTO taxii_objects (collection, object_id, version, type, spec_version, added, tlp, first, last, object)
+	SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::smallint[],
+		$8::boolean[], $9::boolean[], $10::bytea[])
+	ON CONFLICT (collection, object_id, version) DO NOTHING
+	RETURNING id, collection, added
+), hw AS (
+	UPDATE taxii_collections c SET last_added = m.added
+	FROM (SELECT collection, MAX(added) AS added FROM ins GROUP BY collection) m
+	WHERE c.id = m.collection
+)
+SELECT id, collection, added FROM ins`
+
+// addTAXIIObjects stores the n objects obj returns (each naming its
+// collection) by the rules of store.TAXII's AddTAXIIObjects, in tx: it
+// gives each new version its Added time and Seq and reports which were
+// new. AddTAXIIObjects and WriteBatch (a run's kept objects) both store
+// objects through it.
+//
+// It takes two round trips however many objects there are. The first
+// locks the collections' rows, in one order for every writer so that two
+// never wait for each other, and holds them to the commit: writers to one
+// collection commit in the order of the Added times they give, so a reader
+// paging by Added never sees a later time before an earlier one. The same
+// round trip reads the span of versions held of each object. The flags
+// and Added times are then worked out here, for several versions of one
+// object in the call too, and the second round trip clears the flags the
+// new versions take over and inserts them all; ON CONFLICT leaves the
+// versions held already, which lie inside their object's span and so
+// change no flag. Added times given to those are skipped: gaps are fine,
+// order is what matters.
+func addTAXIIObjects(ctx context.Context, tx pgx.Tx, n int, obj func(int) *store.TAXIIObject, now time.Time) ([]bool, error) {
+	added := make([]bool, n)
+	if n == 0 {
+		return added, nil
+	}
+	type objKey struct{ c, id string }
+	type objSpan struct {
+		held     bool
+		lo, hi   int64   // the versions held before the call, when held
+		f, l     []int64 // the rows flagged first and last, when held
+		min, max int64   // the versions of the call
+	}
+	spans := make(map[objKey]*objSpan, n)
+	var names, cs, ids []string
+	for i := range n {
+		o := obj(i)
+		v := o.Version.UnixMicro()
+		k := objKey{o.Collection, o.ID}
+		sp := spans[k]
+		if sp == nil {
+			spans[k] = &objSpan{min: v, max: v}
+			names, cs, ids = append(names, o.Collection), append(cs, o.Collection), append(ids, o.ID)
+			continue
+		}
+		sp.min, sp.max = min(sp.min, v), max(sp.max, v)
+	}
+	names = uniqueSorted(names)
+
+	last := make(map[string]int64, len(names))
+	var read pgx.Batch
+	read.Queue(lockCollections, names).Query(func(rows pgx.Rows) error {
+		var c string
+		var v int64
+		_, err := pgx.ForEachRow(rows, []any{&c, &v}, func() error {
+			last[c] = v
+			return nil
+		})
+		return err
+	})
+	read.Queue(taxiiSpans, cs, ids).Query(func(rows pgx.Rows) error {
+		var k objKey
+		var lo, hi int64
+		var f, l []int64
+		_, err := pgx.ForEachRow(rows, []any{&k.c, &k.id, &lo, &hi, &f, &l}, func() error {
+			if sp := spans[k]; sp != nil {
+				sp.held, sp.lo, sp.hi, sp.f, sp.l = true, lo, hi, slices.Clone(f), slices.Clone(l)
+			}
+			f, l = nil, nil // a NULL array must not read as the row before's
+			return nil
+		})
+		return err
+	})
+	if err := tx.SendBatch(ctx, &read).Close(); err != nil {
+		return nil, fmt.Errorf("store: lock TAXII collections and read versions: %w", err)
+	}
+
+	var clearFirst, clearLast []int64 // rows whose flag a new version takes over
+	for _, sp := range spans {
+		if sp.held && sp.min < sp.lo {
+			clearFirst = append(clearFirst, sp.f...)
+		}
+		if sp.held && sp.max > sp.hi {
+			clearLast = append(clearLast, sp.l...)
+		}
+	}
+	type verKey struct {
+		objKey
+		v int64
+	}
+	type addedKey struct {
+		c  string
+		at int64
+	}
+	var (
+		seen                   = make(map[verKey]bool, n)
+		row                    = make(map[addedKey]int, n)
+		colls, oids, typs, svs []string
+		vers, ats              []int64
+		tlps                   []int16
+		firsts, lasts          []bool
+		jsons                  [][]byte
+	)
+	nowUS := now.UnixMicro()
+	for i := range n {
+		o := obj(i)
+		v := o.Version.UnixMicro()
+		k := verKey{objKey{o.Collection, o.ID}, v}
+		if seen[k] {
+			continue // the same version earlier in the call
+		}
+		seen[k] = true
+		sp := spans[k.objKey]
+		at := max(nowUS, last[o.Collection]+1)
+		last[o.Collection] = at
+		row[addedKey{o.Collection, at}] = i
+		colls, oids, vers, typs, svs = append(colls, o.Collection), append(oids, o.ID), append(vers, v), append(typs, o.Type), append(svs, o.SpecVersion)
+		ats, tlps, jsons = append(ats, at), append(tlps, int16(o.TLP)), append(jsons, o.JSON)
+		firsts = append(firsts, v == sp.min && (!sp.held || v < sp.lo))
+		lasts = append(lasts, v == sp.max && (!sp.held || v > sp.hi))
+	}
+
+	var write pgx.Batch
+	if len(clearFirst) > 0 {
+		write.Queue(clearTAXIIFirst, clearFirst)
+	}
+	if len(clearLast) > 0 {
+		write.Queue(clearTAXIILast, clearLast)
+	}
+	write.Queue(insertTAXIIObjects, colls, oids, vers, typs, svs, ats, tlps, firsts, lasts, jsons).Query(func(rows pgx.Rows) error {
+		var k addedKey
+		var seq int64
+		_, err := pgx.ForEachRow(rows, []any{&seq, &k.c, &k.at}, func() error {
+			i, ok := row[k]
+			if !ok {
+				return fmt.Errorf("the database returned a version added at %d to %s, which the call does not hold", k.at, k.c)
+			}
+			o := obj(i)
+			o.Seq, o.Added = seq, time.UnixMicro(k.at).UTC()
+			added[i] = true
+			return nil
+		})
+		return err
+	})
+	if err := tx.SendBatch(ctx, &write).Close(); err != nil {
+		return nil, fmt.Errorf("store: add TAXII objects: %w", err)
 	}
 	return added, nil
 }

@@ -25,3 +25,12 @@ func BenchmarkSearchEvents(b *testing.B) {
 	defer s.Close()
 	storetest.BenchSearchEvents(b, s)
 }
+
+func BenchmarkAddTAXIIObjects(b *testing.B) {
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchAddTAXIIObjects(b, s)
+}

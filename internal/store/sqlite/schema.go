@@ -349,4 +349,9 @@ CREATE TABLE taxii_status (
 	details    TEXT    NOT NULL
 ) WITHOUT ROWID;
 `,
+	// 10: the count of records an ingest run kept only as received
+	// objects (the STIX objects of an imported bundle, stored into their
+	// collection in the batch's transaction), so an interrupted run says
+	// how far it got.
+	`ALTER TABLE ingests ADD COLUMN kept INTEGER NOT NULL DEFAULT 0;`,
 }

@@ -153,7 +153,7 @@ ON CONFLICT (day, role, ip, class, malware, peer, feed) DO UPDATE SET
 // locking cost a tenth of the insert), reuses one argument slice, and
 // checks the context once instead of per statement.
 func (s *Store) WriteBatch(ctx context.Context, b *store.Batch) (store.BatchResult, error) {
-	res := store.BatchResult{New: make([]bool, len(b.Events))}
+	res := store.BatchResult{New: make([]bool, len(b.Events)), Kept: make([]bool, len(b.Objects))}
 	if len(b.Keys) != len(b.Events) || (b.Docs != nil && len(b.Docs) != len(b.Events)) {
 		return res, fmt.Errorf("store: batch has %d events, %d keys and %d documents", len(b.Events), len(b.Keys), len(b.Docs))
 	}
@@ -184,7 +184,7 @@ func (s *Store) WriteBatch(ctx context.Context, b *store.Batch) (store.BatchResu
 		return nil
 	})
 	if err != nil {
-		res.New = make([]bool, len(b.Events))
+		res.New, res.Kept = make([]bool, len(b.Events)), make([]bool, len(b.Objects))
 		res.Counts = store.Counts{}
 	}
 	return res, err
@@ -249,8 +249,11 @@ func writeBatch(ctx context.Context, dc driver.ConnPrepareContext, b *store.Batc
 	if err := writeFeedDays(ctx, dc, b, res.New); err != nil {
 		return fmt.Errorf("store: count feed days: %w", err)
 	}
+	if res.Kept, err = addTAXIIObjects(ctx, dc, len(b.Objects), func(i int) *store.TAXIIObject { return &b.Objects[i].TAXIIObject }, time.Now()); err != nil {
+		return err
+	}
 	if b.IngestID == 0 {
-		res.Counts = store.BatchCounts(b, res.New)
+		res.Counts = store.BatchCounts(b, res.New, res.Kept)
 		return nil
 	}
 	if err := execEach(ctx, dc, `INSERT INTO rejections(ingest_id, line, reason, key) VALUES (?,?,?,?) ON CONFLICT DO NOTHING`, b.Rejects, func(r store.Rejection) []driver.Value {
@@ -262,11 +265,11 @@ func writeBatch(ctx context.Context, dc driver.ConnPrepareContext, b *store.Batc
 	}); err != nil {
 		return fmt.Errorf("store: insert rejections: %w", err)
 	}
-	res.Counts = store.BatchCounts(b, res.New)
+	res.Counts = store.BatchCounts(b, res.New, res.Kept)
 	c := res.Counts
 	return execEach(ctx, dc, `UPDATE ingests SET records=records+?, accepted=accepted+?, duplicates=duplicates+?,
-		rejected=rejected+?, observations=observations+?, ipdb_id=COALESCE(ipdb_id, ?) WHERE id=?`, []int{0}, func(int) []driver.Value {
-		return []driver.Value{c.Records, c.Accepted, c.Duplicates, c.Rejected, c.Observations, num(b.IPDB), b.IngestID}
+		rejected=rejected+?, observations=observations+?, kept=kept+?, ipdb_id=COALESCE(ipdb_id, ?) WHERE id=?`, []int{0}, func(int) []driver.Value {
+		return []driver.Value{c.Records, c.Accepted, c.Duplicates, c.Rejected, c.Observations, c.Kept, num(b.IPDB), b.IngestID}
 	})
 }
 
@@ -375,7 +378,7 @@ func (s *Store) Ingest(ctx context.Context, id int64) (store.IngestRun, error) {
 	return r, nil
 }
 
-const ingestQuery = `SELECT id, path, format, feed, started, finished, status, records, accepted, duplicates, rejected, observations FROM ingests`
+const ingestQuery = `SELECT id, path, format, feed, started, finished, status, records, accepted, duplicates, rejected, observations, kept FROM ingests`
 
 // scanIngest reads a row of ingestQuery.
 func scanIngest(row rowScanner) (store.IngestRun, error) {
@@ -383,7 +386,7 @@ func scanIngest(row rowScanner) (store.IngestRun, error) {
 	var started int64
 	var finished sql.NullInt64
 	if err := row.Scan(&r.ID, &r.Path, &r.Format, &r.Feed, &started, &finished, &r.Status,
-		&r.Counts.Records, &r.Counts.Accepted, &r.Counts.Duplicates, &r.Counts.Rejected, &r.Counts.Observations); err != nil {
+		&r.Counts.Records, &r.Counts.Accepted, &r.Counts.Duplicates, &r.Counts.Rejected, &r.Counts.Observations, &r.Counts.Kept); err != nil {
 		return r, err
 	}
 	r.Started, r.Finished = time.UnixMicro(started).UTC(), fromMicro(finished)

@@ -3,9 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -16,67 +18,129 @@ import (
 var _ store.TAXII = (*Store)(nil)
 
 // AddTAXIIObjects implements store.TAXII. SQLite's write lock, taken when
-// the transaction begins, serializes the writers.
+// the transaction begins, serializes the writers. It works on the driver's
+// connection, as WriteBatch does, so that both store objects through
+// addTAXIIObjects.
 func (s *Store) AddTAXIIObjects(ctx context.Context, objs []store.TAXIIObject, now time.Time) ([]bool, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: begin TAXII add: %w", err)
 	}
-	defer tx.Rollback()
+	defer conn.Close()
+	var added []bool
+	err = conn.Raw(func(dc any) error {
+		tx, err := dc.(driver.ConnBeginTx).BeginTx(ctx, driver.TxOptions{})
+		if err != nil {
+			return fmt.Errorf("store: begin TAXII add: %w", err)
+		}
+		added, err = addTAXIIObjects(ctx, dc.(driver.ConnPrepareContext), len(objs), func(i int) *store.TAXIIObject { return &objs[i] }, now)
+		if err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("store: commit TAXII add: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return added, nil
+}
+
+// addTAXIIObjects stores the n objects obj returns (each naming its
+// collection) by the rules of store.TAXII's AddTAXIIObjects, inside the
+// transaction the caller began on dc: it gives each new version its Added
+// time and Seq and reports which were new. AddTAXIIObjects and WriteBatch
+// (a run's kept objects) both store objects through it.
+func addTAXIIObjects(ctx context.Context, dc driver.ConnPrepareContext, n int, obj func(int) *store.TAXIIObject, now time.Time) ([]bool, error) {
+	added := make([]bool, n)
+	if n == 0 {
+		return added, nil
+	}
+	var stmts []driver.Stmt
+	defer func() {
+		for _, st := range stmts {
+			st.Close()
+		}
+	}()
+	prepare := func(query string) (driver.Stmt, error) {
+		st, err := dc.PrepareContext(ctx, query)
+		if err != nil {
+			return nil, fmt.Errorf("store: prepare TAXII add: %w", err)
+		}
+		stmts = append(stmts, st)
+		return st, nil
+	}
+	lastAdded, err := prepare(`SELECT last_added FROM taxii_collections WHERE id = ?`)
+	if err != nil {
+		return nil, err
+	}
+	span, err := prepare(`SELECT MIN(version), MAX(version) FROM taxii_objects WHERE collection = ? AND object_id = ?`)
+	if err != nil {
+		return nil, err
+	}
+	clearFirst, err := prepare(`UPDATE taxii_objects SET first = 0 WHERE collection = ? AND object_id = ? AND first = 1`)
+	if err != nil {
+		return nil, err
+	}
+	clearLast, err := prepare(`UPDATE taxii_objects SET last = 0 WHERE collection = ? AND object_id = ? AND last = 1`)
+	if err != nil {
+		return nil, err
+	}
+	ins, err := prepare(`INSERT INTO taxii_objects (collection, object_id, version, type, spec_version, added, tlp, first, last, object)
+		VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (collection, object_id, version) DO NOTHING`)
+	if err != nil {
+		return nil, err
+	}
 	last := map[string]int64{}
-	for i := range objs {
-		c := objs[i].Collection
+	row := make([]driver.Value, 2)
+	for i := range n {
+		c := obj(i).Collection
 		if _, ok := last[c]; ok {
 			continue
 		}
-		var v int64
-		err := tx.QueryRowContext(ctx, `SELECT last_added FROM taxii_collections WHERE id = ?`, c).Scan(&v)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		found, err := queryRow(ctx, lastAdded, row[:1], c)
+		if err != nil {
 			return nil, fmt.Errorf("store: read TAXII collection %s: %w", c, err)
 		}
-		last[c] = v
+		last[c] = 0
+		if found {
+			last[c] = asInt(row[0])
+		}
 	}
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO taxii_objects (collection, object_id, version, type, spec_version, added, tlp, first, last, object)
-		VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (collection, object_id, version) DO NOTHING`)
-	if err != nil {
-		return nil, fmt.Errorf("store: prepare TAXII add: %w", err)
-	}
-	defer ins.Close()
-	span, err := tx.PrepareContext(ctx, `SELECT MIN(version), MAX(version) FROM taxii_objects WHERE collection = ? AND object_id = ?`)
-	if err != nil {
-		return nil, fmt.Errorf("store: prepare TAXII add: %w", err)
-	}
-	defer span.Close()
-	added := make([]bool, len(objs))
 	nowUS := now.UnixMicro()
-	for i := range objs {
-		o := &objs[i]
+	for i := range n {
+		o := obj(i)
 		v := o.Version.UnixMicro()
-		var lo, hi sql.NullInt64
-		if err := span.QueryRowContext(ctx, o.Collection, o.ID).Scan(&lo, &hi); err != nil {
+		if _, err := queryRow(ctx, span, row, o.Collection, o.ID); err != nil {
 			return nil, fmt.Errorf("store: read versions of %s: %w", o.ID, err)
 		}
-		first, latest := !lo.Valid || v < lo.Int64, !hi.Valid || v > hi.Int64
-		if lo.Valid && first {
-			if _, err := tx.ExecContext(ctx, `UPDATE taxii_objects SET first = 0 WHERE collection = ? AND object_id = ? AND first = 1`, o.Collection, o.ID); err != nil {
+		// MIN and MAX of no rows are NULL: the object is new.
+		lo, hi := row[0], row[1]
+		first, latest := lo == nil || v < asInt(lo), hi == nil || v > asInt(hi)
+		if lo != nil && first {
+			if err := exec(ctx, clearFirst, o.Collection, o.ID); err != nil {
 				return nil, fmt.Errorf("store: update versions of %s: %w", o.ID, err)
 			}
 		}
-		if hi.Valid && latest {
-			if _, err := tx.ExecContext(ctx, `UPDATE taxii_objects SET last = 0 WHERE collection = ? AND object_id = ? AND last = 1`, o.Collection, o.ID); err != nil {
+		if hi != nil && latest {
+			if err := exec(ctx, clearLast, o.Collection, o.ID); err != nil {
 				return nil, fmt.Errorf("store: update versions of %s: %w", o.ID, err)
 			}
 		}
 		at := max(nowUS, last[o.Collection]+1)
-		r, err := ins.ExecContext(ctx, o.Collection, o.ID, v, o.Type, o.SpecVersion, at, int64(o.TLP), boolInt(first), boolInt(latest), o.JSON)
+		r, err := ins.(driver.StmtExecContext).ExecContext(ctx, named(o.Collection, o.ID, v, o.Type, o.SpecVersion, at, int64(o.TLP),
+			int64(boolInt(first)), int64(boolInt(latest)), o.JSON))
 		if err != nil {
 			return nil, fmt.Errorf("store: add TAXII object %s: %w", o.ID, err)
 		}
-		n, err := r.RowsAffected()
+		k, err := r.RowsAffected()
 		if err != nil {
 			return nil, fmt.Errorf("store: add TAXII object %s: %w", o.ID, err)
 		}
-		if n == 0 {
+		if k == 0 {
 			continue // held already: a version inside the span changes no flag
 		}
 		last[o.Collection] = at
@@ -86,16 +150,49 @@ func (s *Store) AddTAXIIObjects(ctx context.Context, objs []store.TAXIIObject, n
 		o.Added = time.UnixMicro(at).UTC()
 		added[i] = true
 	}
+	hw, err := prepare(`INSERT INTO taxii_collections (id, last_added) VALUES (?, ?)
+		ON CONFLICT (id) DO UPDATE SET last_added = max(last_added, excluded.last_added)`)
+	if err != nil {
+		return nil, err
+	}
 	for c, v := range last {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO taxii_collections (id, last_added) VALUES (?, ?)
-			ON CONFLICT (id) DO UPDATE SET last_added = max(last_added, excluded.last_added)`, c, v); err != nil {
+		if err := exec(ctx, hw, c, v); err != nil {
 			return nil, fmt.Errorf("store: update TAXII collection %s: %w", c, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("store: commit TAXII add: %w", err)
-	}
 	return added, nil
+}
+
+// named numbers driver arguments.
+func named(args ...driver.Value) []driver.NamedValue {
+	out := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		out[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	return out
+}
+
+// exec runs a prepared statement.
+func exec(ctx context.Context, st driver.Stmt, args ...driver.Value) error {
+	_, err := st.(driver.StmtExecContext).ExecContext(ctx, named(args...))
+	return err
+}
+
+// queryRow reads the first row of a prepared query into dest and reports
+// whether there was one.
+func queryRow(ctx context.Context, st driver.Stmt, dest []driver.Value, args ...driver.Value) (bool, error) {
+	rows, err := st.(driver.StmtQueryContext).QueryContext(ctx, named(args...))
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	switch err := rows.Next(dest); {
+	case err == io.EOF:
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
 }
 
 // taxiiWhere is the WHERE clause of q, without the cursor and the dates,

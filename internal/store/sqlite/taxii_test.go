@@ -17,3 +17,13 @@ func TestTAXIIConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestKeptConformance(t *testing.T) {
+	storetest.RunKept(t, func(t *testing.T) storetest.KeptStore {
+		s, err := Open(context.Background(), filepath.Join(t.TempDir(), "concord.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
