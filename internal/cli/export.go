@@ -140,15 +140,23 @@ func runExportSTIX(ctx context.Context, e *env, args []string) int {
 	fs := e.newFlags("export stix", "--db PATH [--from DATE --to DATE] [--tlp-max LABEL] --out FILE")
 	a := e.exportFlags(fs, "bundle")
 	sightings := fs.Bool("sightings", false, "add an observed-data and a sighting per address and day")
+	imported := fs.String("imported", "period", "STIX objects kept from imported bundles to add: those received within the `period`, all, or none")
 	if _, err := parse(fs, args); err != nil {
 		return exitUsage
+	}
+	if *imported != "period" && *imported != "all" && *imported != "none" {
+		return e.fail(exitUsage, "--imported %q: give period, all or none", *imported)
 	}
 	src, code := e.openExport(ctx, a, "bundle")
 	if code != exitOK {
 		return code
 	}
 	defer src.st.Close()
-	x := &stix.Exporter{Store: src.st, Markings: src.st, Agency: src.agency, From: src.from, To: src.to, TLPMax: src.max, Sightings: *sightings}
+	x := &stix.Exporter{Store: src.st, Markings: src.st, Agency: src.agency, From: src.from, To: src.to, TLPMax: src.max, Sightings: *sightings,
+		ImportedAll: *imported == "all"}
+	if ts, ok := src.st.(store.TAXII); ok && *imported != "none" {
+		x.Imported = ts
+	}
 	var sum stix.Summary
 	err := e.writeExport(*a.out, func(w io.Writer) error {
 		var err error
@@ -166,6 +174,9 @@ func runExportSTIX(ctx context.Context, e *env, args []string) int {
 		*a.out, thousands(sum.Objects), thousands(sum.C2), thousands(sum.Attackers), sum.Strictest)
 	if sum.Withheld > 0 {
 		fmt.Fprintf(e.stderr, "; %s facts withheld, %s", thousands(sum.Withheld), sum.WithheldBy)
+	}
+	if sum.Imported > 0 {
+		fmt.Fprintf(e.stderr, "; %s objects kept from imported STIX", thousands(sum.Imported))
 	}
 	fmt.Fprintln(e.stderr)
 	return exitOK

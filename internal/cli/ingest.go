@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -13,20 +14,26 @@ import (
 	"text/tabwriter"
 	"time"
 
+	cooperation "github.com/concord-cert/concord/internal/coop"
 	"github.com/concord-cert/concord/internal/event"
 	"github.com/concord-cert/concord/internal/feed"
 	"github.com/concord-cert/concord/internal/ingest"
 	"github.com/concord-cert/concord/internal/node"
+	"github.com/concord-cert/concord/internal/store"
+	"github.com/concord-cert/concord/internal/vault"
 )
 
 // ingestCounts are the counters of `concord ingest --json`, per file and
 // in total.
 type ingestCounts struct {
-	Records          int64            `json:"records"`
-	Accepted         int64            `json:"accepted"`
-	Duplicates       int64            `json:"duplicates"`
-	Rejected         int64            `json:"rejected"`
-	Observations     int64            `json:"observations"`
+	Records      int64 `json:"records"`
+	Accepted     int64 `json:"accepted"`
+	Duplicates   int64 `json:"duplicates"`
+	Rejected     int64 `json:"rejected"`
+	Observations int64 `json:"observations"`
+	// Kept counts records kept only as received objects (a STIX
+	// bundle's threat actors, relationships, ...).
+	Kept             int64            `json:"kept"`
 	ByClassification map[string]int64 `json:"by_classification"`
 }
 
@@ -37,6 +44,7 @@ func (t *ingestCounts) add(c ingestCounts) {
 	t.Duplicates += c.Duplicates
 	t.Rejected += c.Rejected
 	t.Observations += c.Observations
+	t.Kept += c.Kept
 	for k, v := range c.ByClassification {
 		t.ByClassification[k] += v
 	}
@@ -50,6 +58,8 @@ type ingestFile struct {
 	Rejections        []ingestReject `json:"rejections"`
 	RejectionsOmitted int64          `json:"rejections_omitted,omitempty"`
 	Error             string         `json:"error,omitempty"`
+	// Evidence is the evidence record the file was kept as (--case).
+	Evidence *ingestEvidence `json:"evidence,omitempty"`
 }
 
 type ingestReject struct {
@@ -83,6 +93,8 @@ func runIngest(ctx context.Context, e *env, args []string) int {
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a summary")
 	strict := fs.Bool("strict", false, "exit 2 when any record is rejected")
 	to := fs.String("to", "", "publish the decoded events to a NATS JetStream `url` (nats://host:4222[/stream]) for `concord worker` to store, instead of storing them here")
+	caseID := fs.Int64("case", 0, "keep each file as evidence of case `id` too, and read the events from the copy in the vault")
+	data := fs.String("data", "", "data `directory` of the evidence vault, with --case (default as for concord evidence)")
 	files, err := parse(fs, args)
 	if err != nil {
 		return exitUsage
@@ -90,6 +102,9 @@ func runIngest(ctx context.Context, e *env, args []string) int {
 	if len(files) == 0 {
 		fs.Usage()
 		return exitUsage
+	}
+	if *caseID != 0 && (*to != "" || slices.Contains(files, "-")) {
+		return e.fail(exitUsage, "--case keeps files as evidence: name files, not standard input, and store them here rather than --to a stream")
 	}
 	marking, err := event.ParseTLP(*tlp)
 	if err != nil {
@@ -119,11 +134,24 @@ func runIngest(ctx context.Context, e *env, args []string) int {
 	}
 	limitMemory()
 
+	var cn *cooperation.Node
+	if *caseID != 0 {
+		if cn, err = e.evidenceNode(s, *db, *data); err != nil {
+			return e.fail(exitUsage, "%v", err)
+		}
+	}
 	rep := newIngestReport()
 	code := exitOK
 	for _, path := range files {
-		res, err := ingestOne(ctx, e, s, path, ingest.Options{Format: *format, Feed: fo, IPDB: s.GeoID}, !*asJSON)
+		var res ingest.Result
+		var ev *ingestEvidence
+		if cn != nil {
+			ev, res, err = ingestAsEvidence(ctx, e, s, cn, *caseID, path, ingest.Options{Format: *format, Feed: fo, IPDB: s.GeoID}, !*asJSON)
+		} else {
+			res, err = ingestOne(ctx, e, s, path, ingest.Options{Format: *format, Feed: fo, IPDB: s.GeoID}, !*asJSON)
+		}
 		f := fileReport(res)
+		f.Evidence = ev
 		if err != nil {
 			if ctx.Err() != nil {
 				return e.fail(exitFailure, "interrupted; what was read is stored, and running the same command again adds only what is missing")
@@ -158,6 +186,61 @@ func limitMemory() {
 
 // ingestOne opens and ingests one file (or stdin for "-"), showing a
 // progress bar when stderr is a terminal.
+// ingestEvidence is the evidence record a file was kept as (--case).
+type ingestEvidence struct {
+	Case   int64  `json:"case"`
+	ID     int64  `json:"id"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+	New    bool   `json:"new"`
+}
+
+// evidenceNode is the cooperation node that keeps ingested files as
+// evidence, in the vault of the data directory of db.
+func (e *env) evidenceNode(s *node.Session, db, data string) (*cooperation.Node, error) {
+	dir := dataDir(db, data)
+	if dir == "" {
+		return nil, errors.New("with a PostgreSQL database, name the data directory of the evidence vault with --data (or CONCORD_DATA)")
+	}
+	cs, ok := s.St.(store.CaseStore)
+	if !ok {
+		return nil, errors.New("this database backend keeps no cases")
+	}
+	return &cooperation.Node{St: cs, Data: dir, Actor: actor(), Deadlines: e.cfg.deadlines()}, nil
+}
+
+// ingestAsEvidence keeps the file at path as evidence of case caseID
+// (the vault hashes it, and the chain of custody records who acquired it
+// and why), then ingests the copy in the vault, whose hash is checked as
+// it is read: the events come from exactly the bytes kept.
+func ingestAsEvidence(ctx context.Context, e *env, s *node.Session, cn *cooperation.Node, caseID int64, path string, opts ingest.Options, interactive bool) (*ingestEvidence, ingest.Result, error) {
+	res := ingest.Result{Path: path}
+	ne := cooperation.NewEvidence{Name: filepath.Base(path), Description: "input read by concord ingest",
+		Purpose: "imported with concord ingest: its records are stored as events and objects"}
+	rec, isNew, err := cn.AddEvidence(ctx, caseID, ne, func(v *vault.Vault) (vault.Object, error) { return v.PutFile(path) })
+	if err != nil {
+		return nil, res, fmt.Errorf("%w: %s: keep as evidence of case %d: %v", ingest.ErrUnreadable, path, caseID, err)
+	}
+	ev := &ingestEvidence{Case: caseID, ID: rec.ID, SHA256: rec.SHA256, Size: rec.Size, New: isNew}
+	v, err := cn.Vault()
+	if err != nil {
+		return ev, res, err
+	}
+	r, err := v.Open(rec.SHA256)
+	if err != nil {
+		return ev, res, fmt.Errorf("%w: %s: evidence %d: %v", ingest.ErrUnreadable, path, rec.ID, err)
+	}
+	defer r.Close()
+	prog := &ingest.Progress{}
+	stop := func() {}
+	if interactive && isTerminal(e.stderr) {
+		stop = e.showProgress(path, rec.Size, prog)
+	}
+	res, err = s.Ingest(ctx, node.Input{Name: path, R: r, Opts: opts, Progress: prog})
+	stop()
+	return ev, res, err
+}
+
 func ingestOne(ctx context.Context, e *env, s *node.Session, path string, opts ingest.Options, interactive bool) (ingest.Result, error) {
 	r, size, closeInput, err := node.OpenInput(path, e.stdin)
 	if err != nil {
@@ -223,7 +306,7 @@ func fileReport(r ingest.Result) ingestFile {
 		Path: r.Path, Format: r.Format,
 		ingestCounts: ingestCounts{
 			Records: r.Records, Accepted: r.Accepted, Duplicates: r.Duplicates, Rejected: r.Rejected, Observations: r.Observations,
-			ByClassification: r.ByClass,
+			Kept: r.Kept, ByClassification: r.ByClass,
 		},
 		Rejections: []ingestReject{}, RejectionsOmitted: r.RejectionsOmitted,
 	}
@@ -259,6 +342,18 @@ func (e *env) writeIngest(rep ingestReport, asJSON bool) {
 			thousands(t.Rejected), thousands(t.Observations))
 	}
 	w.Flush()
+	for _, f := range rep.Files {
+		if ev := f.Evidence; ev != nil {
+			what := "kept as evidence"
+			if !ev.New {
+				what = "already held as evidence"
+			}
+			fmt.Fprintf(e.stdout, "%s: %s %d of case %d, sha256 %s\n", f.Path, what, ev.ID, ev.Case, ev.SHA256)
+		}
+	}
+	if k := rep.Totals.Kept; k > 0 {
+		fmt.Fprintf(e.stdout, "\n%s records kept as received STIX objects without an event (threat actors, relationships, ...); `concord export stix` gives them out again\n", thousands(k))
+	}
 	if len(rep.Totals.ByClassification) > 0 {
 		fmt.Fprintln(e.stdout, "\nincidents stored, by classification:")
 		for _, k := range slices.Sorted(maps.Keys(rep.Totals.ByClassification)) {

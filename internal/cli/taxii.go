@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/concord-cert/concord/internal/event"
 	"github.com/concord-cert/concord/internal/node"
 	"github.com/concord-cert/concord/internal/stix"
 	"github.com/concord-cert/concord/internal/store"
@@ -57,6 +58,9 @@ type publishSummary struct {
 	Present  int64            `json:"already_present"`
 	Withheld int64            `json:"withheld"`
 	Rejected int64            `json:"rejected"`
+	// Superseded objects were not added: the collection holds a later
+	// version of them, published from a later period.
+	Superseded int64 `json:"superseded"`
 	// Facts were exported; FactsWithheld were not, because their day is
 	// marked above the collection's limit.
 	Facts         int64   `json:"facts"`
@@ -169,11 +173,93 @@ func runTAXIIPublish(ctx context.Context, e *env, args []string) int {
 	}
 }
 
+// revise keeps the versions of objects the collection holds consistent.
+// An export makes an indicator anew from the period's facts, created on
+// the first day it was seen within the period; a moving window therefore
+// makes another version of the same object with another created time,
+// which STIX forbids (created is the same in every version). For each
+// object the collection holds already, revise takes the created time of
+// the version held, and drops the object when it is no later than that
+// version: it comes from an earlier period.
+func (p *publisher) revise(ctx context.Context, batch []json.RawMessage, sum *publishSummary) ([]json.RawMessage, error) {
+	type dates struct {
+		Created  string `json:"created"`
+		Modified string `json:"modified"`
+	}
+	ids := make([]string, 0, len(batch))
+	heads := make([]stix.Head, len(batch))
+	for i, raw := range batch {
+		h, err := stix.ReadHead(raw)
+		if err != nil {
+			continue // taxii.Add rejects it, with the reason
+		}
+		heads[i] = h
+		ids = append(ids, h.ID)
+	}
+	held := map[string]dates{}
+	for len(ids) > 0 {
+		n := min(len(ids), store.MaxTAXIIPage)
+		page, err := p.ts.TAXIIObjects(ctx, store.TAXIIQuery{Collection: p.col.Alias, TLPs: allTLPs, IDs: ids[:n], Last: true, Limit: n})
+		if err != nil {
+			return nil, fmt.Errorf("read the versions held: %w", err)
+		}
+		for _, o := range page.Objects {
+			var d dates
+			if json.Unmarshal(o.JSON, &d) == nil && d.Created != "" {
+				held[o.ID] = d
+			}
+		}
+		ids = ids[n:]
+	}
+	if len(held) == 0 {
+		return batch, nil
+	}
+	out := batch[:0]
+	for i, raw := range batch {
+		d, ok := held[heads[i].ID]
+		if !ok || heads[i].Version.IsZero() {
+			out = append(out, raw)
+			continue
+		}
+		last, err := time.Parse(time.RFC3339Nano, d.Modified)
+		if err != nil {
+			last, err = time.Parse(time.RFC3339Nano, d.Created)
+		}
+		if err == nil && !heads[i].Version.After(last) {
+			if !heads[i].Version.Equal(last) {
+				sum.Superseded++
+				continue
+			}
+			out = append(out, raw) // the version held: Add reports it present
+			continue
+		}
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			out = append(out, raw)
+			continue
+		}
+		c, _ := json.Marshal(d.Created)
+		obj["created"] = c
+		revised, err := json.Marshal(obj)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, revised)
+	}
+	return out, nil
+}
+
+// allTLPs are every label, for reads that are not on anyone's behalf.
+var allTLPs = []event.TLP{event.TLPClear, event.TLPGreen, event.TLPAmber, event.TLPAmberStrict, event.TLPRed}
+
 func printPublished(e *env, sum publishSummary, col taxii.Collection) {
 	fmt.Fprintf(e.stderr, "published %s..%s to %s: %s objects — %s added, %s already present, %s withheld by marking",
 		sum.From, sum.To, sum.Collection, thousands(sum.Objects), thousands(sum.Added), thousands(sum.Present), thousands(sum.Withheld))
 	if sum.FactsWithheld > 0 {
 		fmt.Fprintf(e.stderr, " (and %s facts left out: their days are marked above %s)", thousands(sum.FactsWithheld), col.MaxTLP)
+	}
+	if sum.Superseded > 0 {
+		fmt.Fprintf(e.stderr, "; %s left out, the collection holding later versions of them", thousands(sum.Superseded))
 	}
 	if sum.Rejected > 0 {
 		fmt.Fprintf(e.stderr, "; %s rejected: %s", thousands(sum.Rejected), strings.Join(sum.Rejections, "; "))
@@ -231,6 +317,10 @@ func (p *publisher) publish(ctx context.Context, from, to time.Time) (publishSum
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
+		}
+		batch, err := p.revise(ctx, batch, &sum)
+		if err != nil {
+			return err
 		}
 		out, err := taxii.Add(ctx, p.ts, p.col, batch, time.Now().UTC())
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -229,15 +230,28 @@ func TestTAXIIPublishFillsTheCollectionsTheServerServes(t *testing.T) {
 	}
 
 	// A later period makes the C&C server's indicator anew, first seen on
-	// the 13th: a new version, which the collection serves as the last.
+	// the 13th: a new version, which the collection serves as the last,
+	// with the created time of the version held (STIX keeps created the
+	// same across versions).
+	c2 := stix.IndicatorID("cert-pl", event.RoleC2, netip.MustParseAddr("8.8.8.8"))
+	before := stixDates(t, taxiiObjects(t, env, "analyst", "agency")[c2])
 	later := publishJSON(t, "--db", db, "--from", "2024-03-13", "--to", "2024-03-14", "--collection", "agency")
-	if later.Added == 0 || later.Present == 0 {
+	if later.Added == 0 || later.Present == 0 || later.Superseded != 0 {
 		t.Fatalf("later period: %+v", later)
 	}
-	c2 := stix.IndicatorID(event.RoleC2, netip.MustParseAddr("8.8.8.8"))
 	now := exported(t, env, "agency", "2024-03-13", "2024-03-14")
-	if got := taxiiObjects(t, env, "analyst", "agency")[c2]; got != now[c2] || got == "" {
-		t.Fatalf("last version of %s:\n%s\nwant\n%s", c2, got, now[c2])
+	got := taxiiObjects(t, env, "analyst", "agency")[c2]
+	g, w := stixDates(t, got), stixDates(t, now[c2])
+	if g.Created != before.Created || g.Modified != w.Modified || !(g.Modified > before.Modified) || w.Created == before.Created {
+		t.Fatalf("last version of %s: created %s modified %s; held before: %+v; the export made %+v", c2, g.Created, g.Modified, before, w)
+	}
+	var gm, wm map[string]any
+	json.Unmarshal([]byte(got), &gm)
+	json.Unmarshal([]byte(now[c2]), &wm)
+	delete(gm, "created")
+	delete(wm, "created")
+	if !reflect.DeepEqual(gm, wm) {
+		t.Fatalf("last version of %s:\n%s\nwant, but for created,\n%s", c2, got, now[c2])
 	}
 	req, _ := http.NewRequest("GET", env.HTTP.URL+"/taxii2/api/collections/agency/objects/"+c2+"/versions/", nil)
 	req.SetBasicAuth("analyst", webtest.Password)
@@ -251,6 +265,24 @@ func TestTAXIIPublishFillsTheCollectionsTheServerServes(t *testing.T) {
 	if len(v.Versions) != 2 {
 		t.Fatalf("versions of %s: %v", c2, v.Versions)
 	}
+
+	// Publishing the earlier period again adds no older version beside
+	// the later one.
+	earlier := publishJSON(t, append(period, "--collection", "agency")...)
+	if earlier.Added != 0 || earlier.Superseded == 0 {
+		t.Fatalf("earlier period again: %+v", earlier)
+	}
+}
+
+type stixStamps struct{ Created, Modified string }
+
+func stixDates(t *testing.T, obj string) stixStamps {
+	t.Helper()
+	var d stixStamps
+	if err := json.Unmarshal([]byte(obj), &d); err != nil || d.Created == "" {
+		t.Fatalf("no dates in %q: %v", obj, err)
+	}
+	return d
 }
 
 func TestTAXIIPublishUsage(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/concord-cert/concord/internal/event"
 )
@@ -25,6 +26,33 @@ type Sink interface {
 	// Reject records that the input record starting at line (1-based) could
 	// not be decoded, with a reason a person can act on.
 	Reject(line int64, reason string)
+}
+
+// Object is an input record kept as it was received: a STIX object,
+// which other objects may refer to by its id, and which an export gives
+// out again unchanged.
+type Object struct {
+	Line int64
+	// ID, Type, SpecVersion and Version name the object's version; an
+	// object without a modified or created time has the zero Version.
+	ID, Type, SpecVersion string
+	Version               time.Time
+	// TLP is the object's marking, the default when it names none.
+	TLP event.TLP
+	// JSON is the object, compacted. The decoder owns it, as Event's Raw.
+	JSON []byte
+	// Event is true when the decoder hands the record to Event next; when
+	// false, keeping the object is all that becomes of the record.
+	Event bool
+}
+
+// ObjectSink is a Sink that also keeps objects. A decoder whose records
+// are objects (STIX) hands each readable one to Object, and then either
+// to Event or to nothing more; with a plain Sink it rejects the records
+// that make no event instead, with the reason.
+type ObjectSink interface {
+	Sink
+	Object(o *Object) error
 }
 
 // Decoder turns one input stream in one format into events.

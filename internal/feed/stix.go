@@ -28,9 +28,15 @@ import (
 //     STIX 2.0) and sightings of such indicators become observations;
 //   - everything else — identities, threat actors, malware, relationships,
 //     marking definitions, observables read through the observed-data
-//     that refers to them, indicators with other patterns — is rejected
-//     with the reason it was skipped, so the summary accounts for every
-//     object.
+//     that refers to them, indicators with other patterns — makes no
+//     event.
+//
+// A sink that keeps objects (ObjectSink, as ingest is) receives every
+// object with a STIX id as it was received, before its event if it makes
+// one, so that an export can give out again what was imported, threat
+// actors and relationships included. For any other sink, an object that
+// makes no event is rejected with the reason it was skipped, so the
+// summary accounts for every object.
 //
 // The "line" of a record is its position in the objects array, the first
 // object being 1. The marking is the strictest TLP among the object's
@@ -149,7 +155,9 @@ func (d *stixDecoder) Decode(ctx context.Context, r io.Reader, sink Sink) error 
 		return fmt.Errorf("feed: stix: the JSON object is a %q, not a STIX bundle or TAXII envelope", truncate(b.Type, 40))
 	}
 	d.index(b.Objects)
+	keeper, _ := sink.(ObjectSink)
 	var e event.Event
+	var compact bytes.Buffer
 	for i, raw := range b.Objects {
 		if err := checkCtx(ctx, int64(i)); err != nil {
 			return err
@@ -160,6 +168,20 @@ func (d *stixDecoder) Decode(ctx context.Context, r io.Reader, sink Sink) error 
 			continue
 		}
 		why := d.build(&e, i)
+		if keeper != nil {
+			o, err := d.keep(&compact, i, raw, why == "")
+			switch {
+			case err == nil:
+				if err := keeper.Object(o); err != nil {
+					return err
+				}
+				if why != "" {
+					continue // kept, and no event
+				}
+			case why != "":
+				why += "; not kept: " + err.Error()
+			}
+		}
 		if why != "" {
 			sink.Reject(line, why)
 			continue
@@ -170,6 +192,24 @@ func (d *stixDecoder) Decode(ctx context.Context, r io.Reader, sink Sink) error 
 		}
 	}
 	return nil
+}
+
+// keep makes object i, raw, into an Object to keep, compacted into buf.
+func (d *stixDecoder) keep(buf *bytes.Buffer, i int, raw json.RawMessage, isEvent bool) (*Object, error) {
+	h, err := stix.ReadHead(raw)
+	if err != nil {
+		return nil, err
+	}
+	buf.Reset()
+	if err := json.Compact(buf, raw); err != nil {
+		return nil, err
+	}
+	t := d.marking(i)
+	if _, ok := stix.TLPOfMarking(h.ID); ok && h.Type == "marking-definition" {
+		t = event.TLPClear // the TLP definitions are public
+	}
+	return &Object{Line: int64(i + 1), ID: h.ID, Type: h.Type, SpecVersion: h.SpecVersion, Version: h.Version,
+		TLP: t, JSON: buf.Bytes(), Event: isEvent}, nil
 }
 
 // index parses every object and notes what other objects refer to: ids,

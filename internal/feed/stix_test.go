@@ -3,10 +3,13 @@ package feed
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/concord-cert/concord/internal/event"
 	"github.com/concord-cert/concord/internal/golden"
@@ -103,14 +106,7 @@ func TestSTIXOASISExamples(t *testing.T) {
 	}
 	var objects, events, rejects int
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var b struct{ Objects []json.RawMessage }
-		if err := json.Unmarshal(data, &b); err != nil {
-			t.Fatal(err)
-		}
+		_, b := readBundle(t, f)
 		rec := decodeFile(t, "stix", Options{}, f)
 		if rec.records() != len(b.Objects) {
 			t.Errorf("%s: %d objects, %d events and %d rejections", filepath.Base(f), len(b.Objects), len(rec.events), len(rec.rejects))
@@ -129,6 +125,136 @@ func TestSTIXOASISExamples(t *testing.T) {
 		t.Logf("%s: %d objects, %d events, %d skipped", filepath.Base(f), len(b.Objects), len(rec.events), len(rec.rejects))
 	}
 	t.Logf("OASIS examples: %d bundles, %d objects: %d events, %d skipped with a reason", len(files), objects, events, rejects)
+}
+
+// readBundle reads the bundle at path, whole and split into its objects.
+func readBundle(t *testing.T, path string) ([]byte, struct{ Objects []json.RawMessage }) {
+	t.Helper()
+	var b struct{ Objects []json.RawMessage }
+	data, err := os.ReadFile(path)
+	if err == nil {
+		err = json.Unmarshal(data, &b)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data, b
+}
+
+// keeper is a recorder that also keeps objects, as ingest does.
+type keeper struct {
+	recorder
+	kept []Object
+	// pending is the line of a kept object whose event must come next.
+	pending int64
+	err     error
+}
+
+func (k *keeper) Object(o *Object) error {
+	c := *o
+	c.JSON = bytes.Clone(o.JSON)
+	k.kept = append(k.kept, c)
+	if k.pending != 0 && k.err == nil {
+		k.err = fmt.Errorf("object %d was kept for an event that never came", k.pending)
+	}
+	k.pending = 0
+	if o.Event {
+		k.pending = o.Line
+	}
+	return nil
+}
+
+func (k *keeper) Event(e *event.Event) error {
+	if k.pending != 0 && k.pending != e.Line && k.err == nil {
+		k.err = fmt.Errorf("object %d was kept for an event, and the event came from object %d", k.pending, e.Line)
+	}
+	k.pending = 0
+	return k.recorder.Event(e)
+}
+
+// records is the number of objects the decoder accounted for: events,
+// rejections, and objects kept without an event.
+func (k *keeper) records() int {
+	n := k.recorder.records()
+	for _, o := range k.kept {
+		if !o.Event {
+			n++
+		}
+	}
+	return n
+}
+
+// TestSTIXKeepsEveryObject imports the OASIS documentation examples into
+// a sink that keeps objects: every object is kept as received (compacted,
+// with its id, type and version), those that name an address are events
+// too, and nothing is rejected.
+func TestSTIXKeepsEveryObject(t *testing.T) {
+	dir := interopPath(t, "stix", "cti-documentation-examples")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) == 0 {
+		t.Fatal("no OASIS examples")
+	}
+	format, _ := Lookup("stix")
+	var objects, events int
+	for _, f := range files {
+		data, b := readBundle(t, f)
+		dec, _ := format.New(Options{})
+		k := &keeper{}
+		if err := dec.Decode(t.Context(), bytes.NewReader(data), k); err != nil {
+			t.Fatal(err)
+		}
+		if k.err != nil {
+			t.Errorf("%s: %v", filepath.Base(f), k.err)
+		}
+		if len(k.rejects) != 0 || len(k.kept) != len(b.Objects) || k.records() != len(b.Objects) {
+			t.Errorf("%s: %d objects: %d kept, %d events, %d rejected %v", filepath.Base(f), len(b.Objects), len(k.kept), len(k.events), len(k.rejects), k.rejects)
+			continue
+		}
+		for i, o := range k.kept {
+			var want, got any
+			json.Unmarshal(b.Objects[i], &want)
+			json.Unmarshal(o.JSON, &got)
+			var head struct{ ID, Type string }
+			json.Unmarshal(b.Objects[i], &head)
+			if !reflect.DeepEqual(got, want) || o.ID != head.ID || o.Type != head.Type || o.Line != int64(i+1) {
+				t.Errorf("%s object %d kept as %s %s line %d:\n%s", filepath.Base(f), i+1, o.Type, o.ID, o.Line, o.JSON)
+			}
+			var dates struct{ Created, Modified string }
+			json.Unmarshal(b.Objects[i], &dates)
+			if o.Version.IsZero() != (dates.Created == "" && dates.Modified == "") {
+				t.Errorf("%s: %s kept as version %v (created %q, modified %q)", filepath.Base(f), o.ID, o.Version, dates.Created, dates.Modified)
+			}
+		}
+		objects, events = objects+len(b.Objects), events+len(k.events)
+	}
+	t.Logf("OASIS examples: %d bundles, %d objects kept, %d of them events too", len(files), objects, events)
+}
+
+// TestSTIXKeepRejectsUnkeepable checks that an object without a STIX id
+// is rejected with the reason it made no event and why it was not kept.
+func TestSTIXKeepRejectsUnkeepable(t *testing.T) {
+	data := []byte(`{"type":"bundle","id":"bundle--0c6a6c1e-8e2b-4a5e-9d3f-1f2a3b4c5d6e","objects":[
+{"type":"threat-actor","id":"threat-actor--not-a-uuid","name":"x"},
+{"type":"indicator","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2026-01-02T03:04:05Z","modified":"2026-01-02T03:04:05Z","pattern":"[ipv4-addr:value = '198.51.100.7']","pattern_type":"stix","valid_from":"2026-01-02T03:04:05Z","indicator_types":["malicious-activity"]},
+{"type":"indicator","id":"bad","pattern":"[ipv4-addr:value = '198.51.100.8']","pattern_type":"stix","valid_from":"2026-01-02T03:04:05Z"}]}`)
+	format, _ := Lookup("stix")
+	dec, _ := format.New(Options{})
+	k := &keeper{}
+	if err := dec.Decode(t.Context(), bytes.NewReader(data), k); err != nil {
+		t.Fatal(err)
+	}
+	if k.err != nil {
+		t.Fatal(k.err)
+	}
+	if len(k.rejects) != 1 || k.rejects[0].Line != 1 || !strings.Contains(k.rejects[0].Reason, "not kept: the id") {
+		t.Errorf("rejections: %v", k.rejects)
+	}
+	if len(k.kept) != 1 || !k.kept[0].Event || k.kept[0].Version != time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) {
+		t.Errorf("kept: %+v", k.kept)
+	}
+	if len(k.events) != 2 {
+		t.Errorf("events: %d, want 2 (an address with an unkeepable id is still an event)", len(k.events))
+	}
 }
 
 func FuzzSTIXBundle(f *testing.F) {
@@ -173,6 +299,24 @@ func FuzzSTIXBundle(f *testing.F) {
 		var b struct{ Objects []json.RawMessage }
 		if json.Unmarshal(data, &b) == nil && rec.records() != len(b.Objects) {
 			t.Fatalf("%d objects, %d events + %d rejections", len(b.Objects), len(rec.events), len(rec.rejects))
+		}
+		// Keeping objects changes only what becomes of the records that
+		// make no event: the same events, each object accounted for once.
+		dec, _ = format.New(Options{})
+		k := &keeper{}
+		if err := dec.Decode(t.Context(), bytes.NewReader(data), k); err != nil {
+			t.Fatalf("with a keeper: %v", err)
+		}
+		if k.err != nil {
+			t.Fatal(k.err)
+		}
+		if len(k.events) != len(rec.events) || k.records() != len(b.Objects) {
+			t.Fatalf("with a keeper: %d events (%d without), %d records of %d objects", len(k.events), len(rec.events), k.records(), len(b.Objects))
+		}
+		for _, o := range k.kept {
+			if o.ID == "" || o.Type == "" || !json.Valid(o.JSON) {
+				t.Fatalf("kept %+v", o)
+			}
 		}
 	})
 }

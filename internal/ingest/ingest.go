@@ -9,6 +9,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -211,9 +212,14 @@ type pipeline struct {
 // other fields.
 type batch struct {
 	store.Batch
-	docs    []byte
-	spans   [][2]int
-	started time.Time
+	docs     []byte
+	spans    [][2]int
+	objBytes int // the JSON the kept objects hold
+	started  time.Time
+}
+
+func (b *batch) empty() bool {
+	return len(b.Events) == 0 && len(b.Rejects) == 0 && len(b.Objects) == 0
 }
 
 func newPipeline(ctx context.Context, st store.Store, en *enrich.Enricher, runID int64, opts Options, obs time.Time, prog *Progress) *pipeline {
@@ -273,7 +279,7 @@ func (p *pipeline) Event(e *event.Event) error {
 	c.Raw, c.Extra = nil, nil // the decoder's buffers; the document has them
 	b.Events = append(b.Events, c)
 	b.Keys = append(b.Keys, key)
-	if len(b.Events) == 1 && len(b.Rejects) == 0 {
+	if len(b.Events) == 1 && len(b.Rejects) == 0 && len(b.Objects) == 0 {
 		b.started = time.Now()
 	}
 	var send *batch
@@ -287,11 +293,38 @@ func (p *pipeline) Event(e *event.Event) error {
 	return nil
 }
 
+// Object implements feed.ObjectSink: the object is kept in the store's
+// imported collection, in the same transaction as the batch's events.
+func (p *pipeline) Object(o *feed.Object) error {
+	if !o.Event {
+		p.prog.records.Add(1)
+	}
+	kept := store.KeptObject{Record: !o.Event, TAXIIObject: store.TAXIIObject{
+		Collection: store.ImportedCollection, ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion,
+		Version: o.Version, TLP: o.TLP, JSON: bytes.Clone(o.JSON)}}
+	p.mu.Lock()
+	b := p.cur
+	if b.empty() {
+		b.started = time.Now()
+	}
+	b.Objects = append(b.Objects, kept)
+	b.objBytes += len(kept.JSON)
+	var send *batch
+	if len(b.Objects) >= p.opts.BatchSize || b.objBytes >= p.opts.BatchBytes {
+		send = p.takeLocked()
+	}
+	p.mu.Unlock()
+	if send != nil {
+		return p.send(send)
+	}
+	return nil
+}
+
 // Reject implements feed.Sink.
 func (p *pipeline) Reject(line int64, reason string) {
 	p.prog.records.Add(1)
 	p.mu.Lock()
-	if len(p.cur.Events) == 0 && len(p.cur.Rejects) == 0 {
+	if p.cur.empty() {
 		p.cur.started = time.Now()
 	}
 	p.cur.Rejects = append(p.cur.Rejects, store.Rejection{Line: line, Reason: reason})
@@ -352,7 +385,7 @@ func (p *pipeline) flushOnTimer() {
 			if b := p.cur; b == nil {
 				p.mu.Unlock()
 				return // closed: close sends the last batch
-			} else if (len(b.Events) > 0 || len(b.Rejects) > 0) && time.Since(b.started) >= p.opts.FlushAfter {
+			} else if !b.empty() && time.Since(b.started) >= p.opts.FlushAfter {
 				send = p.takeLocked()
 			}
 			p.mu.Unlock()
@@ -374,7 +407,7 @@ func (p *pipeline) close() {
 	b.seal()
 	p.cur = nil
 	p.mu.Unlock()
-	if len(b.Events) > 0 || len(b.Rejects) > 0 {
+	if !b.empty() {
 		p.send(b)
 	}
 	close(p.full)
@@ -413,6 +446,7 @@ func (p *pipeline) account(b *batch, res store.BatchResult) {
 	p.counts.Duplicates += c.Duplicates
 	p.counts.Rejected += c.Rejected
 	p.counts.Observations += c.Observations
+	p.counts.Kept += c.Kept
 	for i, isNew := range res.New {
 		if e := &b.Events[i]; isNew && e.Kind == event.Incident {
 			p.byClass[e.Class.String()]++
@@ -432,6 +466,9 @@ func (b *batch) reset() {
 	b.Keys = b.Keys[:0]
 	b.Docs = b.Docs[:0]
 	b.Rejects = b.Rejects[:0]
+	clear(b.Objects) // drop the references to the objects' JSON
+	b.Objects = b.Objects[:0]
+	b.objBytes = 0
 	b.spans = b.spans[:0]
 	b.docs = b.docs[:0]
 }

@@ -1,7 +1,9 @@
 package stix
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/netip"
@@ -34,22 +36,32 @@ type Exporter struct {
 	TLPMax event.TLP
 	// Sightings adds an observed-data and a sighting per address and day.
 	Sightings bool
+	// Imported, when set, adds the STIX objects ingest runs kept as they
+	// were received (store.ImportedCollection): those that arrived within
+	// the period and are marked at most TLPMax, every version, after the
+	// node's own objects. This node's own objects, kept when a bundle it
+	// exported came back, are left out: the facts make them anew.
+	Imported store.TAXII
+	// ImportedAll adds every kept object, whenever it arrived.
+	ImportedAll bool
 }
 
 // Summary says what an export wrote.
 type Summary struct {
-	Bundle     string           `json:"bundle"`
-	Objects    int64            `json:"objects"`
-	Types      map[string]int64 `json:"types"`
-	C2         int64            `json:"c2_servers"`
-	Attackers  int64            `json:"attack_sources"`
-	Facts      int64            `json:"facts"`
-	Withheld   int64            `json:"facts_withheld"`
-	Strictest  string           `json:"strictest_tlp"`
-	From       string           `json:"from"`
-	To         string           `json:"to"`
-	TLPMax     string           `json:"tlp_max"`
-	WithheldBy string           `json:"withheld_because,omitempty"`
+	Bundle    string           `json:"bundle"`
+	Objects   int64            `json:"objects"`
+	Types     map[string]int64 `json:"types"`
+	C2        int64            `json:"c2_servers"`
+	Attackers int64            `json:"attack_sources"`
+	Facts     int64            `json:"facts"`
+	Withheld  int64            `json:"facts_withheld"`
+	Strictest string           `json:"strictest_tlp"`
+	// Imported counts the kept objects written again.
+	Imported   int64  `json:"imported_objects"`
+	From       string `json:"from"`
+	To         string `json:"to"`
+	TLPMax     string `json:"tlp_max"`
+	WithheldBy string `json:"withheld_because,omitempty"`
 }
 
 // IdentityOf returns the identity object of an agency, marked TLP:CLEAR:
@@ -122,6 +134,11 @@ func (x *Exporter) run(ctx context.Context, open func() (*Writer, error)) (Summa
 	})
 	if err != nil {
 		return sum, fmt.Errorf("stix: export: %w", err)
+	}
+	if x.Imported != nil {
+		if err := st.imported(ctx); err != nil {
+			return sum, fmt.Errorf("stix: export imported objects: %w", err)
+		}
 	}
 	if err := w.Close(); err != nil {
 		return sum, err
@@ -224,7 +241,7 @@ func (s *exportState) fact(f *store.Fact) error {
 	}
 	ip := f.IP.Unmap()
 	key := ip.As16()
-	ind := IndicatorID(f.Role, ip)
+	ind := IndicatorID(s.x.Agency.ID, f.Role, ip)
 	if s.seen[key]&bit == 0 {
 		s.seen[key] |= bit
 		if err := s.indicator(f, ip, ind, d.rest); err != nil {
@@ -237,10 +254,12 @@ func (s *exportState) fact(f *store.Fact) error {
 	return nil
 }
 
-// IndicatorID returns the id of the indicator Concord exports for ip in
-// role r.
-func IndicatorID(r event.Role, ip netip.Addr) string {
-	return ID("indicator", "concord:indicator:"+r.String()+":"+ip.String())
+// IndicatorID returns the id of the indicator the node of agency exports
+// for ip in role r. The agency is part of the name: two nodes that see the
+// same address each create their own indicator, and a STIX id names one
+// creator's object.
+func IndicatorID(agency string, r event.Role, ip netip.Addr) string {
+	return ID("indicator", "concord:indicator:"+agency+":"+r.String()+":"+ip.String())
 }
 
 func (s *exportState) indicator(f *store.Fact, ip netip.Addr, id string, t event.TLP) error {
@@ -289,11 +308,12 @@ func (s *exportState) indicator(f *store.Fact, ip netip.Addr, id string, t event
 		return nil
 	}
 	mal, ok := s.malware[f.Malware]
-	malID := ID("malware", "concord:malware:"+f.Malware)
+	malName := "concord:malware:" + s.x.Agency.ID + ":" + f.Malware
+	malID := ID("malware", malName)
 	if !ok {
 		s.malware[f.Malware] = mark
 		mal = mark
-		m := &Malware{Common: common("malware", "concord:malware:"+f.Malware, store.DayTime(f.Day), s.ident, mark),
+		m := &Malware{Common: common("malware", malName, store.DayTime(f.Day), s.ident, mark),
 			Name: f.Malware, IsFamily: true}
 		if err := s.w.Write("malware", m); err != nil {
 			return err
@@ -345,7 +365,7 @@ func (s *exportState) sighting(f *store.Fact, ip netip.Addr, ind string, d dayMa
 	if err != nil {
 		return err
 	}
-	key := strings.Join([]string{f.Role.String(), ip.String(), strconv.Itoa(int(f.Day)), f.Class, f.Malware, f.Peer.String(), f.Feed}, "|")
+	key := strings.Join([]string{s.x.Agency.ID, f.Role.String(), ip.String(), strconv.Itoa(int(f.Day)), f.Class, f.Malware, f.Peer.String(), f.Feed}, "|")
 	start := store.DayTime(f.Day)
 	first, last := Timestamp(start), Timestamp(start.Add(24*time.Hour-time.Millisecond))
 	n := max(f.Events, 1)
@@ -368,4 +388,107 @@ func (s *exportState) sighting(f *store.Fact, ip netip.Addr, ind string, d dayMa
 		si.Labels = []string{"feed:" + f.Feed}
 	}
 	return s.w.Write("sighting", si)
+}
+
+// imported writes the kept objects of the period, page by page in the
+// order they arrived. An object that names no TLP marking gets the one
+// the node gave it when it was kept, so that its restriction travels with
+// it: the one change made to an object as received. The TLP 2.0
+// definitions are written once, by the writer.
+func (s *exportState) imported(ctx context.Context) error {
+	var tlps []event.TLP
+	for t := event.TLPClear; t <= s.x.TLPMax && t <= event.TLPRed; t++ {
+		tlps = append(tlps, t)
+	}
+	end := store.DayTime(store.DayOf(s.x.To) + 1)
+	q := store.TAXIIQuery{Collection: store.ImportedCollection, TLPs: tlps,
+		AddedAfter: store.DayTime(store.DayOf(s.x.From)).Add(-time.Microsecond), Limit: 1000}
+	if s.x.ImportedAll {
+		end, q.AddedAfter = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), time.Time{}
+	}
+	for {
+		page, err := s.x.Imported.TAXIIObjects(ctx, q)
+		if err != nil {
+			return err
+		}
+		for i := range page.Objects {
+			o := &page.Objects[i]
+			if !o.Added.Before(end) {
+				return nil
+			}
+			if err := s.importedObject(o); err != nil {
+				return err
+			}
+		}
+		if !page.More {
+			return nil
+		}
+		q.After = page.Next
+	}
+}
+
+func (s *exportState) importedObject(o *store.TAXIIObject) error {
+	h, err := ReadHead(o.JSON)
+	if err != nil {
+		return fmt.Errorf("kept object %s: %w", o.ID, err)
+	}
+	if h.ID == s.ident || h.CreatedBy == s.ident {
+		return nil
+	}
+	if t, ok := TLPOfMarking(h.ID); ok && h.Type == "marking-definition" && h.ID == MarkingID(t) {
+		_, err := s.w.Mark(t) // the writer's copy of the definition
+		return err
+	}
+	raw := o.JSON
+	t, marked := h.MarkedTLP()
+	if !marked {
+		t = o.TLP
+		if h.Type != "marking-definition" {
+			if raw, err = addMarking(raw, MarkingID(t)); err != nil {
+				return fmt.Errorf("kept object %s: %w", o.ID, err)
+			}
+		}
+	}
+	for _, ref := range h.MarkingRefs {
+		if m, ok := TLPOfMarking(ref); ok && ref == MarkingID(m) {
+			if _, err := s.w.Mark(m); err != nil {
+				return err
+			}
+		}
+	}
+	if !marked && h.Type != "marking-definition" {
+		if _, err := s.w.Mark(t); err != nil {
+			return err
+		}
+	}
+	s.w.Strictest = s.w.Strictest.Stricter(t)
+	s.sum.Imported++
+	return s.w.WriteRaw(h.Type, raw)
+}
+
+// addMarking adds the marking definition ref to the object_marking_refs
+// of raw, a JSON object.
+func addMarking(raw []byte, ref string) ([]byte, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return nil, err
+	}
+	var refs []string
+	if r, ok := obj["object_marking_refs"]; ok {
+		if err := json.Unmarshal(r, &refs); err != nil {
+			return nil, err
+		}
+	}
+	b, err := json.Marshal(append(refs, ref))
+	if err != nil {
+		return nil, err
+	}
+	obj["object_marking_refs"] = b
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(obj); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(out.Bytes(), []byte{'\n'}), nil
 }

@@ -97,6 +97,28 @@ func (w *Writer) Write(typ string, obj any) error {
 	return nil
 }
 
+// WriteRaw writes one object of type typ given as compact JSON, as it is.
+func (w *Writer) WriteRaw(typ string, raw []byte) error {
+	if w.emit != nil {
+		if err := w.emit(typ, raw); err != nil {
+			return err
+		}
+	} else {
+		if w.n > 0 {
+			if err := w.bw.WriteByte(','); err != nil {
+				return fmt.Errorf("stix: write bundle: %w", err)
+			}
+		}
+		w.bw.Write(raw)
+		if err := w.bw.WriteByte('\n'); err != nil {
+			return fmt.Errorf("stix: write %s: %w", typ, err)
+		}
+	}
+	w.n++
+	w.counts[typ]++
+	return nil
+}
+
 func (w *Writer) emitObject(typ string, obj any) error {
 	var data []byte
 	if a, ok := obj.(appender); ok {

@@ -33,6 +33,8 @@ type runJSON struct {
 	Duplicates   int64      `json:"duplicates"`
 	Rejected     int64      `json:"rejected"`
 	Observations int64      `json:"observations"`
+	// Kept counts records kept only as received STIX objects.
+	Kept int64 `json:"kept"`
 	// TLP labels the run's records that carry none of their own; empty
 	// for runs this server did not start.
 	TLP     string    `json:"tlp,omitempty"`
@@ -65,7 +67,7 @@ func runMarkings(m runMeta, known bool) (summary, rejections event.TLP) {
 func (in *ingester) view(r store.IngestRun) runJSON {
 	v := runJSON{ID: r.ID, Name: r.Path, Format: r.Format, Feed: r.Feed, Status: r.Status, Started: r.Started,
 		Records: r.Counts.Records, Accepted: r.Counts.Accepted, Duplicates: r.Counts.Duplicates,
-		Rejected: r.Counts.Rejected, Observations: r.Counts.Observations}
+		Rejected: r.Counts.Rejected, Observations: r.Counts.Observations, Kept: r.Counts.Kept}
 	if !r.Finished.IsZero() {
 		f := r.Finished
 		v.Finished = &f
