@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/concord-cert/concord/internal/event"
 	"github.com/concord-cert/concord/internal/node"
 	"github.com/concord-cert/concord/internal/stix"
 	"github.com/concord-cert/concord/internal/store"
@@ -42,8 +41,9 @@ func runTAXII(ctx context.Context, e *env, args []string) int {
 // 200,008 objects took 13.2 s in batches of 1,000, 10.0 s in batches of
 // 5,000 (84 MB RSS) and 8.8 s in batches of 10,000 (127 MB RSS); a batch
 // holds the write lock a POST to the server waits for, about a quarter of
-// a second at 5,000.
-const publishBatch = 5000
+// a second at 5,000. A variable so that the tests can publish in several
+// batches.
+var publishBatch = 5000
 
 // publishSummary is what one publication did.
 type publishSummary struct {
@@ -178,79 +178,72 @@ func runTAXIIPublish(ctx context.Context, e *env, args []string) int {
 // the first day it was seen within the period; a moving window therefore
 // makes another version of the same object with another created time,
 // which STIX forbids (created is the same in every version). For each
-// object the collection holds already, revise takes the created time of
-// the version held, and drops the object when it is no later than that
-// version: it comes from an earlier period.
-func (p *publisher) revise(ctx context.Context, batch []json.RawMessage, sum *publishSummary) ([]json.RawMessage, error) {
-	type dates struct {
-		Created  string `json:"created"`
-		Modified string `json:"modified"`
-	}
+// object of which the collection holds another version, revise takes the
+// created time of the version held, and drops the object when it is
+// older than that version: it comes from an earlier period. Most objects
+// of a publication are held at the same version, so the versions held are
+// read first without their JSON, and the JSON only of those that differ.
+func (p *publisher) revise(ctx context.Context, batch []taxii.Read, sum *publishSummary) ([]taxii.Read, error) {
 	ids := make([]string, 0, len(batch))
-	heads := make([]stix.Head, len(batch))
-	for i, raw := range batch {
-		h, err := stix.ReadHead(raw)
-		if err != nil {
-			continue // taxii.Add rejects it, with the reason
+	for _, r := range batch {
+		if r.Err == nil && !r.Head.Version.IsZero() {
+			ids = append(ids, r.Head.ID)
 		}
-		heads[i] = h
-		ids = append(ids, h.ID)
 	}
-	held := map[string]dates{}
-	for len(ids) > 0 {
-		n := min(len(ids), store.MaxTAXIIPage)
-		page, err := p.ts.TAXIIObjects(ctx, store.TAXIIQuery{Collection: p.col.Alias, TLPs: allTLPs, IDs: ids[:n], Last: true, Limit: n})
-		if err != nil {
-			return nil, fmt.Errorf("read the versions held: %w", err)
-		}
-		for _, o := range page.Objects {
-			var d dates
-			if json.Unmarshal(o.JSON, &d) == nil && d.Created != "" {
-				held[o.ID] = d
-			}
-		}
-		ids = ids[n:]
+	held, err := p.ts.LatestTAXIIVersions(ctx, p.col.Alias, ids, false)
+	if err != nil {
+		return nil, fmt.Errorf("read the versions held: %w", err)
 	}
-	if len(held) == 0 {
+	last := make(map[string]time.Time, len(held))
+	for _, o := range held {
+		last[o.ID] = o.Version
+	}
+	ids = ids[:0]
+	for _, r := range batch {
+		if v, ok := last[r.Head.ID]; ok && r.Err == nil && !r.Head.Version.Equal(v) {
+			ids = append(ids, r.Head.ID)
+		}
+	}
+	if len(ids) == 0 {
 		return batch, nil
 	}
-	out := batch[:0]
-	for i, raw := range batch {
-		d, ok := held[heads[i].ID]
-		if !ok || heads[i].Version.IsZero() {
-			out = append(out, raw)
-			continue
+	if held, err = p.ts.LatestTAXIIVersions(ctx, p.col.Alias, ids, true); err != nil {
+		return nil, fmt.Errorf("read the versions held: %w", err)
+	}
+	created := make(map[string]json.RawMessage, len(held))
+	for _, o := range held {
+		var d struct {
+			Created json.RawMessage `json:"created"`
 		}
-		last, err := time.Parse(time.RFC3339Nano, d.Modified)
-		if err != nil {
-			last, err = time.Parse(time.RFC3339Nano, d.Created)
+		if json.Unmarshal(o.JSON, &d) == nil && len(d.Created) > 0 {
+			created[o.ID] = d.Created
 		}
-		if err == nil && !heads[i].Version.After(last) {
-			if !heads[i].Version.Equal(last) {
-				sum.Superseded++
+	}
+	out := make([]taxii.Read, 0, len(batch))
+	for _, r := range batch {
+		c, ok := created[r.Head.ID]
+		switch {
+		case !ok:
+			out = append(out, r)
+		case r.Head.Version.Before(last[r.Head.ID]):
+			sum.Superseded++
+		default:
+			var obj map[string]json.RawMessage
+			if err := json.Unmarshal(r.JSON, &obj); err != nil {
+				out = append(out, r) // Add rejects it, with the reason
 				continue
 			}
-			out = append(out, raw) // the version held: Add reports it present
-			continue
+			obj["created"] = c
+			revised, err := json.Marshal(obj)
+			if err != nil {
+				return nil, err
+			}
+			r.JSON = revised
+			out = append(out, r)
 		}
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &obj); err != nil {
-			out = append(out, raw)
-			continue
-		}
-		c, _ := json.Marshal(d.Created)
-		obj["created"] = c
-		revised, err := json.Marshal(obj)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, revised)
 	}
 	return out, nil
 }
-
-// allTLPs are every label, for reads that are not on anyone's behalf.
-var allTLPs = []event.TLP{event.TLPClear, event.TLPGreen, event.TLPAmber, event.TLPAmberStrict, event.TLPRed}
 
 func printPublished(e *env, sum publishSummary, col taxii.Collection) {
 	fmt.Fprintf(e.stderr, "published %s..%s to %s: %s objects — %s added, %s already present, %s withheld by marking",
@@ -318,11 +311,11 @@ func (p *publisher) publish(ctx context.Context, from, to time.Time) (publishSum
 		if len(batch) == 0 {
 			return nil
 		}
-		batch, err := p.revise(ctx, batch, &sum)
+		revised, err := p.revise(ctx, taxii.ReadHeads(batch), &sum)
 		if err != nil {
 			return err
 		}
-		out, err := taxii.Add(ctx, p.ts, p.col, batch, time.Now().UTC())
+		out, err := taxii.AddRead(ctx, p.ts, p.col, revised, time.Now().UTC())
 		if err != nil {
 			return err
 		}

@@ -183,6 +183,9 @@ func sameObjects(t *testing.T, what string, got, want map[string]string) {
 }
 
 func TestTAXIIPublishFillsTheCollectionsTheServerServes(t *testing.T) {
+	// Small batches, so that every publication takes several.
+	defer func(n int) { publishBatch = n }(publishBatch)
+	publishBatch = 4
 	env, db := taxiiNode(t)
 	period := []string{"--db", db, "--from", "2024-03-12", "--to", "2024-03-14"}
 

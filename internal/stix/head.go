@@ -3,7 +3,6 @@ package stix
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/concord-cert/concord/internal/event"
@@ -22,8 +21,41 @@ type Head struct {
 	CreatedBy   string
 }
 
-// idPattern is a STIX identifier: the object's type, two dashes, a UUID.
-var idPattern = regexp.MustCompile(`^([a-z0-9][a-z0-9-]{0,248}[a-z0-9])--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+// idType returns the type an identifier names — a STIX identifier is the
+// object's type (2 to 250 characters of a-z, 0-9 and hyphens, starting
+// and ending with a letter or digit), two dashes and a UUID — and false
+// when id is not one. Written out rather than as a regular expression,
+// which took half the time of reading an object's head.
+func idType(id string) (string, bool) {
+	const uuidLen = 36
+	if len(id) < 2+2+uuidLen {
+		return "", false
+	}
+	typ, sep, u := id[:len(id)-uuidLen-2], id[len(id)-uuidLen-2:len(id)-uuidLen], id[len(id)-uuidLen:]
+	if sep != "--" || len(typ) > 250 {
+		return "", false
+	}
+	for i := 0; i < len(typ); i++ {
+		c := typ[i]
+		ok := 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' && i > 0 && i < len(typ)-1
+		if !ok {
+			return "", false
+		}
+	}
+	for i := 0; i < uuidLen; i++ {
+		c := u[i]
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if c != '-' {
+				return "", false
+			}
+			continue
+		}
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return "", false
+		}
+	}
+	return typ, true
+}
 
 // ReadHead reads the head of raw, one STIX object, and checks that it has
 // a type, an identifier of that type, and RFC 3339 timestamps. A missing
@@ -43,13 +75,13 @@ func ReadHead(raw []byte) (Head, error) {
 		return Head{}, fmt.Errorf("not a STIX object: %v", err)
 	}
 	h := Head{ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion, MarkingRefs: o.Markings, CreatedBy: o.CreatedBy}
-	m := idPattern.FindStringSubmatch(o.ID)
+	typ, ok := idType(o.ID)
 	switch {
 	case o.Type == "":
 		return h, fmt.Errorf("the object has no type")
-	case m == nil:
+	case !ok:
 		return h, fmt.Errorf("the id %q is not a STIX identifier (type--UUID)", o.ID)
-	case m[1] != o.Type:
+	case typ != o.Type:
 		return h, fmt.Errorf("the id %q does not start with the object's type %q", o.ID, o.Type)
 	}
 	if h.SpecVersion == "" {

@@ -1,6 +1,10 @@
 package stix
 
-import "testing"
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
 
 func TestUUIDv5MatchesRFC(t *testing.T) {
 	// RFC 9562 appendix A.4: "www.example.com" in the DNS namespace.
@@ -17,4 +21,37 @@ func TestSCOIDIsDeterministic(t *testing.T) {
 	if a != b || a == c {
 		t.Fatalf("ids: %s %s %s", a, b, c)
 	}
+}
+
+// TestIDTypeAgreesWithThePattern checks the hand-written identifier check
+// against the specification's pattern, written as a regular expression.
+func TestIDTypeAgreesWithThePattern(t *testing.T) {
+	re := regexp.MustCompile(`^([a-z0-9][a-z0-9-]{0,248}[a-z0-9])--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	u := "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+	for _, id := range []string{
+		"indicator--" + u, "x-acme-thing--" + u, "ab--" + u, "a--" + u, "--" + u, "-a--" + u, "a---" + u,
+		"Indicator--" + u, "indicator-" + u, "indicator--" + u[:35], "indicator--" + u + "0",
+		"indicator--8e2e2d2b_17d4-4cbf-938f-98ee46b3cd3f", "indicator--8E2E2D2B-17D4-4CBF-938F-98EE46B3CD3F",
+		"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3g", strings.Repeat("a", 250) + "--" + u, strings.Repeat("a", 251) + "--" + u,
+		"", "indicator", "ind icator--" + u, "indicator--" + u + "\n",
+	} {
+		m := re.FindStringSubmatch(id)
+		typ, ok := idType(id)
+		if ok != (m != nil) || ok && typ != m[1] {
+			t.Errorf("%q: idType says %q %v, the pattern %v", id, typ, ok, m)
+		}
+	}
+}
+
+func FuzzIDType(f *testing.F) {
+	f.Add("indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f")
+	f.Add("a-b--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f")
+	re := regexp.MustCompile(`^([a-z0-9][a-z0-9-]{0,248}[a-z0-9])--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	f.Fuzz(func(t *testing.T, id string) {
+		m := re.FindStringSubmatch(id)
+		typ, ok := idType(id)
+		if ok != (m != nil) || ok && typ != m[1] {
+			t.Fatalf("%q: idType says %q %v, the pattern %v", id, typ, ok, m)
+		}
+	})
 }

@@ -120,6 +120,11 @@ type TAXII interface {
 	// objects keep their Added time; which is first and last is
 	// recomputed.
 	DeleteTAXIIObjects(ctx context.Context, q TAXIIQuery) (int64, error)
+	// LatestTAXIIVersions returns the last version the collection holds
+	// of each of ids that it holds, in no order, with its JSON when
+	// withJSON is set. It reads by object, whatever the labels: it is for
+	// the node's own bookkeeping, never for a reader.
+	LatestTAXIIVersions(ctx context.Context, collection string, ids []string, withJSON bool) ([]TAXIIObject, error)
 	// PutTAXIIStatus stores st, replacing the status with its ID.
 	PutTAXIIStatus(ctx context.Context, st TAXIIStatus) error
 	// TAXIIStatus returns the status with id, or ErrNotFound.

@@ -389,6 +389,35 @@ type taxiiDetails struct {
 	Pendings  []store.TAXIIStatusDetail `json:"pendings"`
 }
 
+// LatestTAXIIVersions implements store.TAXII, through the index on
+// (collection, object_id, version).
+func (s *Store) LatestTAXIIVersions(ctx context.Context, collection string, ids []string, withJSON bool) ([]store.TAXIIObject, error) {
+	body := "NULL::bytea"
+	if withJSON {
+		body = "object"
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, object_id, version, type, spec_version, added, tlp, `+body+`
+		FROM taxii_objects WHERE collection = $1 AND object_id = ANY($2::text[]) AND last`, collection, ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: read TAXII versions: %w", err)
+	}
+	var out []store.TAXIIObject
+	o := store.TAXIIObject{Collection: collection}
+	var version, added int64
+	var tlp int16
+	_, err = pgx.ForEachRow(rows, []any{&o.Seq, &o.ID, &version, &o.Type, &o.SpecVersion, &added, &tlp, &o.JSON}, func() error {
+		c := o
+		c.Version, c.Added, c.TLP = time.UnixMicro(version).UTC(), time.UnixMicro(added).UTC(), event.TLP(tlp)
+		c.JSON = slices.Clone(o.JSON)
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read TAXII versions: %w", err)
+	}
+	return out, nil
+}
+
 // PutTAXIIStatus implements store.TAXII.
 func (s *Store) PutTAXIIStatus(ctx context.Context, st store.TAXIIStatus) error {
 	details, err := json.Marshal(taxiiDetails{st.Successes, st.Failures, st.Pendings})

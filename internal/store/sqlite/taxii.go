@@ -272,11 +272,19 @@ func (s *Store) TAXIIObjects(ctx context.Context, q store.TAXIIQuery) (store.TAX
 		body = "NULL"
 	}
 	limit := q.PageLimit()
+	// A query for given objects reads them through the index on
+	// (collection, object_id, version): "+tlp" keeps SQLite from taking
+	// the page index instead, which would scan every version of the
+	// label (0.22 s against 18 ms for 500 ids among 200,000 objects).
+	tlp := "tlp"
+	if len(q.IDs) > 0 {
+		tlp = "+tlp"
+	}
 	var parts []string
 	var args []any
 	for _, t := range q.TLPs {
 		parts = append(parts, `SELECT id, added FROM (SELECT id, added FROM taxii_objects
-			WHERE tlp = ? AND `+where+` ORDER BY added, id LIMIT ?)`)
+			WHERE `+tlp+` = ? AND `+where+` ORDER BY added, id LIMIT ?)`)
 		args = append(append(append(args, int64(t)), whereArgs...), limit+1)
 	}
 	args = append(args, limit+1)
@@ -343,6 +351,49 @@ func (s *Store) DeleteTAXIIObjects(ctx context.Context, q store.TAXIIQuery) (int
 		return 0, fmt.Errorf("store: commit TAXII delete: %w", err)
 	}
 	return n, nil
+}
+
+// taxiiIDsPerQuery bounds the ids one statement binds: SQLite limits
+// the variables of a statement.
+const taxiiIDsPerQuery = 1000
+
+// LatestTAXIIVersions implements store.TAXII, through the index on
+// (collection, object_id, version).
+func (s *Store) LatestTAXIIVersions(ctx context.Context, collection string, ids []string, withJSON bool) ([]store.TAXIIObject, error) {
+	body := "NULL"
+	if withJSON {
+		body = "object"
+	}
+	var out []store.TAXIIObject
+	for len(ids) > 0 {
+		n := min(len(ids), taxiiIDsPerQuery)
+		args := make([]any, 0, n+1)
+		args = append(args, collection)
+		for _, id := range ids[:n] {
+			args = append(args, id)
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT id, object_id, version, type, spec_version, added, tlp, `+body+`
+			FROM taxii_objects WHERE collection = ? AND object_id IN (?`+strings.Repeat(",?", n-1)+`) AND last = 1`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: read TAXII versions: %w", err)
+		}
+		for rows.Next() {
+			o := store.TAXIIObject{Collection: collection}
+			var version, added, tlp int64
+			if err := rows.Scan(&o.Seq, &o.ID, &version, &o.Type, &o.SpecVersion, &added, &tlp, &o.JSON); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: read TAXII versions: %w", err)
+			}
+			o.Version, o.Added, o.TLP = time.UnixMicro(version).UTC(), time.UnixMicro(added).UTC(), event.TLP(tlp)
+			out = append(out, o)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: read TAXII versions: %w", err)
+		}
+		ids = ids[n:]
+	}
+	return out, nil
 }
 
 // PutTAXIIStatus implements store.TAXII.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sort"
 	"testing"
 	"time"
 
@@ -30,6 +31,7 @@ func RunTAXII(t *testing.T, open func(t *testing.T) TAXIIStore) {
 		{"FiltersSelectWhatTheySay", testTAXIIFilters},
 		{"DeletingAVersionMovesFirstAndLast", testTAXIIDelete},
 		{"StatusesRoundTrip", testTAXIIStatus},
+		{"LatestVersionsAreReadByObject", testTAXIILatest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -266,5 +268,41 @@ func testTAXIIStatus(t *testing.T, s TAXIIStore) {
 	}
 	if _, err := s.TAXIIStatus(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a missing status: %v", err)
+	}
+}
+
+func testTAXIILatest(t *testing.T, s TAXIIStore) {
+	ctx := context.Background()
+	objs := []store.TAXIIObject{
+		taxiiObj("c", 1, 2, "indicator", event.TLPRed),
+		taxiiObj("c", 1, 5, "indicator", event.TLPRed),
+		taxiiObj("c", 1, 3, "indicator", event.TLPRed),
+		taxiiObj("c", 2, 0, "malware", event.TLPClear),
+		taxiiObj("d", 3, 9, "indicator", event.TLPGreen), // another collection
+	}
+	if _, err := s.AddTAXIIObjects(ctx, objs, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// More ids than SQLite binds in one statement, most of them unknown.
+	ids := []string{objs[0].ID, objs[3].ID, objs[4].ID}
+	for n := range 2500 {
+		ids = append(ids, taxiiObj("c", 100+n, 0, "indicator", event.TLPRed).ID)
+	}
+	for _, withJSON := range []bool{false, true} {
+		got, err := s.LatestTAXIIVersions(ctx, "c", ids, withJSON)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sort.Slice(got, func(i, j int) bool { return got[i].ID < got[j].ID })
+		if len(got) != 2 || got[0].ID != objs[0].ID || !got[0].Version.Equal(objs[1].Version) || got[0].TLP != event.TLPRed ||
+			got[1].ID != objs[3].ID || !got[1].Version.Equal(objs[3].Version) || got[1].Type != "malware" {
+			t.Fatalf("withJSON %v: %+v", withJSON, got)
+		}
+		if withJSON != (string(got[0].JSON) == string(objs[1].JSON)) || !withJSON && got[0].JSON != nil {
+			t.Errorf("withJSON %v: JSON %q", withJSON, got[0].JSON)
+		}
+	}
+	if got, err := s.LatestTAXIIVersions(ctx, "c", nil, true); err != nil || len(got) != 0 {
+		t.Errorf("no ids: %v %v", got, err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/concord-cert/concord/internal/event"
+	"github.com/concord-cert/concord/internal/stix"
 	"github.com/concord-cert/concord/internal/store"
 )
 
@@ -79,11 +80,36 @@ type Outcome struct {
 // it is set, nothing was stored. Checking the caller's right to write
 // to col is the caller's duty.
 func Add(ctx context.Context, st store.TAXII, col Collection, objs []json.RawMessage, now time.Time) ([]Outcome, error) {
+	return AddRead(ctx, st, col, ReadHeads(objs), now)
+}
+
+// Read is an object with its head read (ReadHeads): what AddRead takes,
+// so that a caller that needs the heads first reads each object once.
+type Read struct {
+	JSON json.RawMessage
+	Head stix.Head
+	// Err says why the head could not be read.
+	Err error
+}
+
+// ReadHeads reads the head of each object.
+func ReadHeads(objs []json.RawMessage) []Read {
+	out := make([]Read, len(objs))
+	for i, raw := range objs {
+		h, err := stix.ReadHead(raw)
+		out[i] = Read{raw, h, err}
+	}
+	return out
+}
+
+// AddRead is Add for objects whose heads were read.
+func AddRead(ctx context.Context, st store.TAXII, col Collection, objs []Read, now time.Time) ([]Outcome, error) {
 	out := make([]Outcome, len(objs))
 	rows := make([]store.TAXIIObject, 0, len(objs))
 	at := make([]int, 0, len(objs)) // index in out of each row
-	for i, raw := range objs {
-		p, err := parseObject(raw, now)
+	for i, r := range objs {
+		raw := r.JSON
+		p, err := parsedOf(r.Head, r.Err, now)
 		o := &out[i]
 		o.ID = p.ID
 		if err != nil {

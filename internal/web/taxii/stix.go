@@ -1,7 +1,6 @@
 package taxii
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/concord-cert/concord/internal/event"
@@ -23,11 +22,11 @@ type parsed struct {
 	TLP                   event.TLP
 }
 
-// parseObject reads raw, one object of an envelope received at now. Its
-// version is its modified time, else its created time, else now (TAXII
-// 2.1 §3.4: objects without either are versioned by the date added).
-func parseObject(raw json.RawMessage, now time.Time) (parsed, error) {
-	h, err := stix.ReadHead(raw)
+// parsedOf reads an object of an envelope received at now from its head
+// h (err when it could not be read). Its version is its modified time,
+// else its created time, else now (TAXII 2.1 §3.4: objects without
+// either are versioned by the date added).
+func parsedOf(h stix.Head, err error, now time.Time) (parsed, error) {
 	if err != nil {
 		return parsed{ID: h.ID}, err
 	}

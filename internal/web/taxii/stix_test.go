@@ -1,12 +1,12 @@
 package taxii
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/concord-cert/concord/internal/event"
+	"github.com/concord-cert/concord/internal/stix"
 )
 
 func TestParseObject(t *testing.T) {
@@ -33,7 +33,8 @@ func TestParseObject(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseObject(json.RawMessage(tc.obj), now)
+			h, err := stix.ReadHead([]byte(tc.obj))
+			got, err := parsedOf(h, err, now)
 			if (err != nil) != tc.err {
 				t.Fatalf("error %v, want one: %v", err, tc.err)
 			}
@@ -54,7 +55,8 @@ func FuzzParseObject(f *testing.F) {
 	f.Add(`null`)
 	now := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, s string) {
-		p, err := parseObject(json.RawMessage(s), now)
+		h, err := stix.ReadHead([]byte(s))
+		p, err := parsedOf(h, err, now)
 		if err != nil {
 			return
 		}
