@@ -228,17 +228,9 @@ func (p *publisher) revise(ctx context.Context, batch []taxii.Read, sum *publish
 		case r.Head.Version.Before(last[r.Head.ID]):
 			sum.Superseded++
 		default:
-			var obj map[string]json.RawMessage
-			if err := json.Unmarshal(r.JSON, &obj); err != nil {
-				out = append(out, r) // Add rejects it, with the reason
-				continue
-			}
-			obj["created"] = c
-			revised, err := json.Marshal(obj)
-			if err != nil {
-				return nil, err
-			}
-			r.JSON = revised
+			if revised, err := stix.SetProperty(r.JSON, "created", c); err == nil {
+				r.JSON = revised
+			} // else Add rejects it, with the reason
 			out = append(out, r)
 		}
 	}

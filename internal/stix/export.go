@@ -471,21 +471,28 @@ func (s *exportState) importedObject(o *store.TAXIIObject) error {
 // addMarking adds the marking definition ref to the object_marking_refs
 // of raw, a JSON object.
 func addMarking(raw []byte, ref string) ([]byte, error) {
+	var o struct {
+		Refs []string `json:"object_marking_refs"`
+	}
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return nil, err
+	}
+	refs, err := json.Marshal(append(o.Refs, ref))
+	if err != nil {
+		return nil, err
+	}
+	return SetProperty(raw, "object_marking_refs", refs)
+}
+
+// SetProperty returns raw, a JSON object, with its property key set to
+// value (JSON). The object's other properties keep their values; their
+// order becomes alphabetical.
+func SetProperty(raw []byte, key string, value json.RawMessage) ([]byte, error) {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil {
 		return nil, err
 	}
-	var refs []string
-	if r, ok := obj["object_marking_refs"]; ok {
-		if err := json.Unmarshal(r, &refs); err != nil {
-			return nil, err
-		}
-	}
-	b, err := json.Marshal(append(refs, ref))
-	if err != nil {
-		return nil, err
-	}
-	obj["object_marking_refs"] = b
+	obj[key] = value
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)
 	enc.SetEscapeHTML(false)
