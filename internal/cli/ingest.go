@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -231,13 +232,7 @@ func ingestAsEvidence(ctx context.Context, e *env, s *node.Session, cn *cooperat
 		return ev, res, fmt.Errorf("%w: %s: evidence %d: %v", ingest.ErrUnreadable, path, rec.ID, err)
 	}
 	defer r.Close()
-	prog := &ingest.Progress{}
-	stop := func() {}
-	if interactive && isTerminal(e.stderr) {
-		stop = e.showProgress(path, rec.Size, prog)
-	}
-	res, err = s.Ingest(ctx, node.Input{Name: path, R: r, Opts: opts, Progress: prog})
-	stop()
+	res, err = ingestReader(ctx, e, s, path, r, rec.Size, opts, interactive)
 	return ev, res, err
 }
 
@@ -247,6 +242,12 @@ func ingestOne(ctx context.Context, e *env, s *node.Session, path string, opts i
 		return ingest.Result{Path: path}, err
 	}
 	defer closeInput()
+	return ingestReader(ctx, e, s, path, r, size, opts, interactive)
+}
+
+// ingestReader ingests r, size bytes read from path, with a progress bar
+// when interactive and standard error is a terminal.
+func ingestReader(ctx context.Context, e *env, s *node.Session, path string, r io.Reader, size int64, opts ingest.Options, interactive bool) (ingest.Result, error) {
 	prog := &ingest.Progress{}
 	stop := func() {}
 	if interactive && isTerminal(e.stderr) {

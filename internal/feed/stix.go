@@ -81,13 +81,10 @@ func sniffSTIX(_ string, head []byte) int {
 
 // stixObject holds the properties of any object the decoder reads.
 type stixObject struct {
-	Type              string   `json:"type"`
-	ID                string   `json:"id"`
-	Created           string   `json:"created"`
-	Name              string   `json:"name"`
-	Description       string   `json:"description"`
-	Labels            []string `json:"labels"`
-	ObjectMarkingRefs []string `json:"object_marking_refs"`
+	stix.RawHead
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Labels      []string `json:"labels"`
 
 	Pattern        string   `json:"pattern"`
 	PatternType    string   `json:"pattern_type"`
@@ -195,8 +192,9 @@ func (d *stixDecoder) Decode(ctx context.Context, r io.Reader, sink Sink) error 
 }
 
 // keep makes object i, raw, into an Object to keep, compacted into buf.
+// index decoded the object's head already.
 func (d *stixDecoder) keep(buf *bytes.Buffer, i int, raw json.RawMessage, isEvent bool) (*Object, error) {
-	h, err := stix.ReadHead(raw)
+	h, err := d.objs[i].Check()
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +280,7 @@ func (d *stixDecoder) marking(idx ...int) event.TLP {
 	var t event.TLP
 	found := false
 	for _, i := range idx {
-		for _, ref := range d.objs[i].ObjectMarkingRefs {
+		for _, ref := range d.objs[i].MarkingRefs {
 			m, ok := stix.TLPOfMarking(ref)
 			if !ok {
 				m, ok = d.markings[ref]

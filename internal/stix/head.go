@@ -57,24 +57,33 @@ func idType(id string) (string, bool) {
 	return typ, true
 }
 
-// ReadHead reads the head of raw, one STIX object, and checks that it has
-// a type, an identifier of that type, and RFC 3339 timestamps. A missing
-// spec_version reads as 2.1: STIX 2.1 lets cyber-observables leave it
-// out, and STIX 2.0 has no observables at the top level.
+// RawHead is the head of an object as its JSON gives it, before Check.
+// A reader that decodes more of an object embeds it, and reads it once.
+type RawHead struct {
+	Type        string   `json:"type"`
+	ID          string   `json:"id"`
+	SpecVersion string   `json:"spec_version"`
+	Created     string   `json:"created"`
+	Modified    string   `json:"modified"`
+	CreatedBy   string   `json:"created_by_ref"`
+	MarkingRefs []string `json:"object_marking_refs"`
+}
+
+// ReadHead reads the head of raw, one STIX object, and checks it (Check).
 func ReadHead(raw []byte) (Head, error) {
-	var o struct {
-		Type        string   `json:"type"`
-		ID          string   `json:"id"`
-		SpecVersion string   `json:"spec_version"`
-		Created     string   `json:"created"`
-		Modified    string   `json:"modified"`
-		CreatedBy   string   `json:"created_by_ref"`
-		Markings    []string `json:"object_marking_refs"`
-	}
+	var o RawHead
 	if err := json.Unmarshal(raw, &o); err != nil {
 		return Head{}, fmt.Errorf("not a STIX object: %v", err)
 	}
-	h := Head{ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion, MarkingRefs: o.Markings, CreatedBy: o.CreatedBy}
+	return o.Check()
+}
+
+// Check checks that the head has a type, an identifier of that type, and
+// RFC 3339 timestamps, and returns it read. A missing spec_version reads
+// as 2.1: STIX 2.1 lets cyber-observables leave it out, and STIX 2.0 has
+// no observables at the top level.
+func (o *RawHead) Check() (Head, error) {
+	h := Head{ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion, MarkingRefs: o.MarkingRefs, CreatedBy: o.CreatedBy}
 	typ, ok := idType(o.ID)
 	switch {
 	case o.Type == "":
